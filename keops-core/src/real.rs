@@ -69,6 +69,8 @@ pub trait Real:
     fn floor(self) -> Self;
     /// Nearest integer, halves away from zero.
     fn round(self) -> Self;
+    /// Integer part (rounds toward zero).
+    fn trunc(self) -> Self;
     /// `e^self`, vectorisable polynomial ([`vmath`]).
     fn exp(self) -> Self;
     /// Natural logarithm, vectorisable polynomial.
@@ -147,6 +149,10 @@ macro_rules! impl_real {
             #[inline(always)]
             fn round(self) -> Self {
                 $t::round(self)
+            }
+            #[inline(always)]
+            fn trunc(self) -> Self {
+                $t::trunc(self)
             }
             #[inline(always)]
             fn exp(self) -> Self {

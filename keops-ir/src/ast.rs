@@ -126,6 +126,8 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             ExprKind::Int(v) => write!(f, "{v}"),
+            // `1e999` is how an infinite literal is written (the lexer reads it as `inf`).
+            ExprKind::Float(v) if *v == f64::INFINITY => write!(f, "1e999"),
             ExprKind::Float(v) => write!(f, "{v:?}"),
             ExprKind::Ident(s) => write!(f, "{s}"),
             ExprKind::Call { name, args, .. } => {

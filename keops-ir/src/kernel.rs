@@ -58,6 +58,29 @@ pub enum Slot {
     Param,
 }
 
+impl Layout {
+    /// The layout of variables given as (category, dimension) in call order, for a reduction over
+    /// `axis`: each slot holds its variables concatenated in call order.
+    pub fn new(vars: &[(Cat, usize)], axis: usize) -> Layout {
+        let outer = if axis == 1 { Cat::Vi } else { Cat::Vj };
+        let (mut o, mut i, mut p) = (0, 0, 0);
+        let vars = vars
+            .iter()
+            .map(|&(cat, dim)| {
+                let (slot, off) = match cat {
+                    Cat::Pm => (Slot::Param, &mut p),
+                    c if c == outer => (Slot::Outer, &mut o),
+                    _ => (Slot::Inner, &mut i),
+                };
+                let at = *off;
+                *off += dim;
+                (slot, at)
+            })
+            .collect();
+        Layout { vars, outer_dim: o, inner_dim: i, param_dim: p }
+    }
+}
+
 impl Kernel {
     /// Parses and checks `formula` (and `formula2`) against `aliases` for `reduction` over `axis`.
     pub fn build(
@@ -154,24 +177,8 @@ impl Kernel {
 
     /// The layout of variables for a back end.
     pub fn layout(&self) -> Layout {
-        let outer = self.outer_cat();
-        let (mut o, mut i, mut p) = (0, 0, 0);
-        let vars = self
-            .ir
-            .vars
-            .iter()
-            .map(|v| {
-                let (slot, off) = match v.cat {
-                    Cat::Pm => (Slot::Param, &mut p),
-                    c if c == outer => (Slot::Outer, &mut o),
-                    _ => (Slot::Inner, &mut i),
-                };
-                let at = *off;
-                *off += v.dim;
-                (slot, at)
-            })
-            .collect();
-        Layout { vars, outer_dim: o, inner_dim: i, param_dim: p }
+        let vars: Vec<(Cat, usize)> = self.ir.vars.iter().map(|v| (v.cat, v.dim)).collect();
+        Layout::new(&vars, self.axis)
     }
 
     /// For `solve: name`: checks that the formula is a `Sum` linear in `name`, that `name` is indexed by the

@@ -15,7 +15,7 @@ use crate::{ErrorKind, FormulaError, Span};
 pub fn parse(src: &str) -> Result<Expr, FormulaError> {
     let tokens = tokenize(src)?;
     let mut p = Parser { tokens, pos: 0, src_len: src.len(), depth: 0 };
-    let e = p.expr().map_err(|e| e.in_source(src))?;
+    let (e, _) = p.expr().map_err(|e| e.in_source(src))?;
     if let Some(t) = p.peek() {
         let err = match t.tok {
             Tok::RParen => FormulaError::new(ErrorKind::Parse, t.span, "unbalanced `)`")
@@ -32,10 +32,25 @@ struct Parser {
     tokens: Vec<Token>,
     pos: usize,
     src_len: usize,
+    /// Current recursion depth (nested `expr` and `unary` calls).
     depth: usize,
 }
 
-const MAX_DEPTH: usize = 200;
+/// The deepest syntax tree accepted: every later pass (checking, printing, dropping) recurses over the
+/// tree, so a long chain such as `x + x + ... + x` must be bounded too, not only nested parentheses.
+const MAX_TREE_DEPTH: usize = 128;
+
+/// The deepest parser recursion accepted (redundant parentheses, unary signs). A printed tree costs at
+/// most 3 levels per tree level (`(-a)`), so any accepted tree, printed, parses again.
+const MAX_DEPTH: usize = 3 * MAX_TREE_DEPTH + 8;
+
+/// An expression and the depth of its tree (a leaf has depth 1).
+type Parsed = Result<(Expr, usize), FormulaError>;
+
+fn too_deep(span: Span) -> FormulaError {
+    FormulaError::new(ErrorKind::Parse, span, "formula nested too deeply")
+        .with_label(format!("more than {MAX_TREE_DEPTH} levels (each operator of a chain such as `a + b + c` counts)"))
+}
 
 impl Parser {
     fn peek(&self) -> Option<&Token> {
@@ -61,12 +76,16 @@ impl Parser {
         }
     }
 
-    fn binary(lhs: Expr, op: BinOp, op_span: Span, rhs: Expr) -> Expr {
+    fn binary((lhs, dl): (Expr, usize), op: BinOp, op_span: Span, (rhs, dr): (Expr, usize)) -> Parsed {
+        let depth = 1 + dl.max(dr);
+        if depth > MAX_TREE_DEPTH {
+            return Err(too_deep(op_span));
+        }
         let span = lhs.span.join(rhs.span);
-        Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+        Ok((Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }, depth))
     }
 
-    fn expr(&mut self) -> Result<Expr, FormulaError> {
+    fn expr(&mut self) -> Parsed {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let span = self.peek().map(|t| t.span).unwrap_or(self.eof_span());
@@ -77,7 +96,7 @@ impl Parser {
         r
     }
 
-    fn comparison(&mut self) -> Result<Expr, FormulaError> {
+    fn comparison(&mut self) -> Parsed {
         let mut lhs = self.bor()?;
         loop {
             let op = match self.peek().map(|t| &t.tok) {
@@ -91,31 +110,31 @@ impl Parser {
             };
             let span = self.bump().map(|t| t.span).unwrap_or_default();
             let rhs = self.bor()?;
-            lhs = Self::binary(lhs, op, span, rhs);
+            lhs = Self::binary(lhs, op, span, rhs)?;
         }
     }
 
-    fn bor(&mut self) -> Result<Expr, FormulaError> {
+    fn bor(&mut self) -> Parsed {
         let mut lhs = self.bxor()?;
         while self.peek().is_some_and(|t| t.tok == Tok::Bar) {
             let span = self.bump().map(|t| t.span).unwrap_or_default();
             let rhs = self.bxor()?;
-            lhs = Self::binary(lhs, BinOp::Dot, span, rhs);
+            lhs = Self::binary(lhs, BinOp::Dot, span, rhs)?;
         }
         Ok(lhs)
     }
 
-    fn bxor(&mut self) -> Result<Expr, FormulaError> {
+    fn bxor(&mut self) -> Parsed {
         let mut lhs = self.sum()?;
         while self.peek().is_some_and(|t| t.tok == Tok::Caret) {
             let span = self.bump().map(|t| t.span).unwrap_or_default();
             let rhs = self.sum()?;
-            lhs = Self::binary(lhs, BinOp::Xor, span, rhs);
+            lhs = Self::binary(lhs, BinOp::Xor, span, rhs)?;
         }
         Ok(lhs)
     }
 
-    fn sum(&mut self) -> Result<Expr, FormulaError> {
+    fn sum(&mut self) -> Parsed {
         let mut lhs = self.term()?;
         loop {
             let op = match self.peek().map(|t| &t.tok) {
@@ -125,11 +144,11 @@ impl Parser {
             };
             let span = self.bump().map(|t| t.span).unwrap_or_default();
             let rhs = self.term()?;
-            lhs = Self::binary(lhs, op, span, rhs);
+            lhs = Self::binary(lhs, op, span, rhs)?;
         }
     }
 
-    fn term(&mut self) -> Result<Expr, FormulaError> {
+    fn term(&mut self) -> Parsed {
         let mut lhs = self.unary()?;
         loop {
             let op = match self.peek().map(|t| &t.tok) {
@@ -139,11 +158,11 @@ impl Parser {
             };
             let span = self.bump().map(|t| t.span).unwrap_or_default();
             let rhs = self.unary()?;
-            lhs = Self::binary(lhs, op, span, rhs);
+            lhs = Self::binary(lhs, op, span, rhs)?;
         }
     }
 
-    fn unary(&mut self) -> Result<Expr, FormulaError> {
+    fn unary(&mut self) -> Parsed {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let span = self.peek().map(|t| t.span).unwrap_or(self.eof_span());
@@ -151,9 +170,12 @@ impl Parser {
         }
         let r = if self.peek().is_some_and(|t| t.tok == Tok::Minus) {
             let start = self.bump().map(|t| t.span).unwrap_or_default();
-            let arg = self.unary()?;
+            let (arg, d) = self.unary()?;
+            if d + 1 > MAX_TREE_DEPTH {
+                return Err(too_deep(start));
+            }
             let span = start.join(arg.span);
-            Ok(Expr { kind: ExprKind::Neg(Box::new(arg)), span })
+            Ok((Expr { kind: ExprKind::Neg(Box::new(arg)), span }, d + 1))
         } else if self.peek().is_some_and(|t| t.tok == Tok::Plus) {
             self.bump();
             self.unary()
@@ -164,42 +186,38 @@ impl Parser {
         r
     }
 
-    fn power(&mut self) -> Result<Expr, FormulaError> {
+    fn power(&mut self) -> Parsed {
         let base = self.primary()?;
         if self.peek().is_some_and(|t| t.tok == Tok::Pow) {
             let span = self.bump().map(|t| t.span).unwrap_or_default();
             let exp = self.unary()?;
-            return Ok(Self::binary(base, BinOp::Pow, span, exp));
+            return Self::binary(base, BinOp::Pow, span, exp);
         }
         Ok(base)
     }
 
-    fn primary(&mut self) -> Result<Expr, FormulaError> {
+    fn primary(&mut self) -> Parsed {
         let Some(t) = self.bump() else {
             return Err(FormulaError::new(ErrorKind::Parse, self.eof_span(), "unexpected end of formula")
                 .with_label("expected an operand"));
         };
         match t.tok {
-            Tok::Int(v) => Ok(Expr { kind: ExprKind::Int(v), span: t.span }),
-            Tok::Float(v) => Ok(Expr { kind: ExprKind::Float(v), span: t.span }),
+            Tok::Int(v) => Ok((Expr { kind: ExprKind::Int(v), span: t.span }, 1)),
+            Tok::Float(v) => Ok((Expr { kind: ExprKind::Float(v), span: t.span }, 1)),
             Tok::Ident(name) => {
                 if self.peek().is_some_and(|p| p.tok == Tok::LParen) {
                     let open = self.bump().map(|t| t.span).unwrap_or_default();
-                    let (args, close) = self.list_until(Tok::RParen, open, "(", ")")?;
-                    Ok(Expr {
-                        kind: ExprKind::Call { name, name_span: t.span, args },
-                        span: t.span.join(close),
-                    })
+                    let (args, close, d) = self.list_until(Tok::RParen, open, "(", ")")?;
+                    let call = Expr { kind: ExprKind::Call { name, name_span: t.span, args }, span: t.span.join(close) };
+                    Ok((call, d + 1))
                 } else {
-                    Ok(Expr { kind: ExprKind::Ident(name), span: t.span })
+                    Ok((Expr { kind: ExprKind::Ident(name), span: t.span }, 1))
                 }
             }
             Tok::LParen => {
-                let inner = self.expr()?;
+                let (inner, d) = self.expr()?;
                 match self.bump() {
-                    Some(c) if c.tok == Tok::RParen => {
-                        Ok(Expr { kind: inner.kind, span: t.span.join(c.span) })
-                    }
+                    Some(c) if c.tok == Tok::RParen => Ok((Expr { kind: inner.kind, span: t.span.join(c.span) }, d)),
                     Some(c) => Err(FormulaError::new(ErrorKind::Parse, c.span, "expected `)`")
                         .with_label("to close the `(` opened before")),
                     None => Err(FormulaError::new(ErrorKind::Parse, t.span, "unbalanced `(`")
@@ -207,8 +225,8 @@ impl Parser {
                 }
             }
             Tok::LBracket => {
-                let (items, close) = self.list_until(Tok::RBracket, t.span, "[", "]")?;
-                Ok(Expr { kind: ExprKind::List(items), span: t.span.join(close) })
+                let (items, close, d) = self.list_until(Tok::RBracket, t.span, "[", "]")?;
+                Ok((Expr { kind: ExprKind::List(items), span: t.span.join(close) }, d + 1))
             }
             Tok::RParen => Err(FormulaError::new(ErrorKind::Parse, t.span, "unbalanced `)`")
                 .with_label("expected an operand")),
@@ -217,19 +235,22 @@ impl Parser {
         }
     }
 
+    /// Comma-separated expressions up to `close`: the items, the closing span, and the depth of the
+    /// deepest item (0 for none); the caller adds its own level and checks the limit.
     fn list_until(
         &mut self,
         close: Tok,
         open_span: Span,
         open_s: &str,
         close_s: &str,
-    ) -> Result<(Vec<Expr>, Span), FormulaError> {
+    ) -> Result<(Vec<Expr>, Span, usize), FormulaError> {
         let mut items = Vec::new();
+        let mut depth = 0;
         if let Some(t) = self.peek() {
             if t.tok == close {
                 let span = t.span;
                 self.pos += 1;
-                return Ok((items, span));
+                return Ok((items, span, depth));
             }
         }
         loop {
@@ -237,13 +258,18 @@ impl Parser {
                 return Err(FormulaError::new(ErrorKind::Parse, open_span, format!("unbalanced `{open_s}`"))
                     .with_label("never closed"));
             }
-            items.push(self.expr()?);
+            let (item, d) = self.expr()?;
+            if d + 1 > MAX_TREE_DEPTH {
+                return Err(too_deep(open_span));
+            }
+            items.push(item);
+            depth = depth.max(d);
             match self.bump() {
-                Some(t) if t.tok == close => return Ok((items, t.span)),
+                Some(t) if t.tok == close => return Ok((items, t.span, depth)),
                 Some(t) if t.tok == Tok::Comma => {
                     if self.eat(&close) {
                         let span = self.tokens[self.pos - 1].span;
-                        return Ok((items, span));
+                        return Ok((items, span, depth));
                     }
                 }
                 Some(t) => {

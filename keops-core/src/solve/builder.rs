@@ -93,7 +93,7 @@ pub struct Solution<T> {
 }
 
 /// The progress callback type: called once per iteration, [`ControlFlow::Break`] stops the solve.
-pub type Callback<'o> = Box<dyn FnMut(&Progress) -> ControlFlow<()> + 'o>;
+pub type ProgressCallback<'o> = Box<dyn FnMut(&Progress) -> ControlFlow<()> + 'o>;
 
 /// Options of the safe conjugate-gradient solver [`crate::solve::solve`], as a by-value builder.
 ///
@@ -144,7 +144,7 @@ pub struct SolverConfig<'o, T: Real> {
     atol: Option<f64>,
     max_iter: Option<usize>,
     x0: Option<ArrayView2<'o, T>>,
-    callback: Option<Callback<'o>>,
+    callback: Option<ProgressCallback<'o>>,
     strict: bool,
     precond: Option<Box<dyn Precond<T> + 'o>>,
 }
@@ -341,7 +341,7 @@ impl<'o, T: Real> SolverConfig<'o, T> {
     /// assert!(SolverConfig::<f64>::new().x0_value().is_none());
     /// ```
     pub fn x0_value(&self) -> Option<ArrayView2<'o, T>> {
-        self.x0.clone()
+        self.x0
     }
 
     /// Whether a progress callback is set.
@@ -399,7 +399,10 @@ impl<'o, T: Real> SolverConfig<'o, T> {
     #[allow(clippy::type_complexity)]
     pub(crate) fn precond_and_callback(
         &mut self,
-    ) -> (Option<&(dyn Precond<T> + 'o)>, Option<&mut Callback<'o>>) {
+    ) -> (
+        Option<&(dyn Precond<T> + 'o)>,
+        Option<&mut ProgressCallback<'o>>,
+    ) {
         (self.precond.as_deref(), self.callback.as_mut())
     }
 }

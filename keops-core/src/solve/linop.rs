@@ -30,4 +30,11 @@ pub trait LinOp<T: Real>: Sync {
     fn nrows(&self) -> usize;
     /// Writes `K v` into `out` (same shape as `v`: `n × dv`).
     fn apply(&self, v: ArrayView2<'_, T>, out: ArrayViewMut2<'_, T>) -> Result<(), Error>;
+
+    /// `Some(w)` if `apply` only accepts `n × w` blocks (a formula of fixed dimension): the solver then
+    /// passes every column in its own place, zeros for columns it does not need. `None` (the default):
+    /// any subset of columns, gathered.
+    fn block_width(&self) -> Option<usize> {
+        None
+    }
 }

@@ -14,9 +14,11 @@ pub enum SolveStatus {
     /// The recursive residual met the tolerance but the true residual did not, repeatedly: the
     /// precision floor of the scalar type was reached.
     Stagnated,
-    /// A dot product or norm became NaN or infinite at this iteration.
+    /// A dot product or norm became NaN or infinite at this iteration (or the step size
+    /// `r'z / p'Ap` had no finite positive value).
     NonFinite {
-        /// The iteration (1-based) where it happened.
+        /// The iteration (1-based) where it happened; 0: during the set-up before the first step (the
+        /// initial residual `b − A x0` or the first preconditioner application).
         iter: usize,
     },
     /// `p'Ap < alpha·|p|²` beyond rounding: the kernel is not positive semi-definite.
@@ -26,7 +28,7 @@ pub enum SolveStatus {
     },
     /// `r'z ≤ 0` with the preconditioner: it is not positive definite.
     IndefinitePreconditioner {
-        /// The iteration (1-based) where it happened.
+        /// The iteration (1-based) where it happened; 0: at the first application, before any step.
         iter: usize,
     },
     /// The column of `b` is exactly zero; the answer is exactly zero.

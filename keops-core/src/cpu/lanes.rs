@@ -1,0 +1,283 @@
+//! The CPU lowering of every IR operation, on lane packs: one function per operation, shared by the
+//! macro's generated tile bodies (called with constant operations and fixed-size arrays, so everything
+//! folds and unrolls) and the run-time interpreter ([`eval_op`]).
+//!
+//! Operands are slices of packs, one pack per vector component; element-wise operations broadcast an
+//! operand of length 1. Semantics follow [`keops_ir::ops`] (the reference) lane by lane.
+
+use keops_ir::{Binary, Op, Ternary, Unary};
+use num_traits::{One, Zero};
+
+use crate::{Pack, Real};
+
+#[inline(always)]
+fn pick<P: Copy>(a: &[P], k: usize) -> P {
+    if a.len() == 1 { a[0] } else { a[k] }
+}
+
+/// `x^m` by repeated squaring; unrolled when `m` is a constant.
+#[inline(always)]
+fn powi<T: Real>(x: T, m: i32) -> T {
+    let mut e = m.unsigned_abs();
+    let mut base = x;
+    let mut acc = T::one();
+    while e > 0 {
+        if e & 1 == 1 {
+            acc = acc * base;
+        }
+        base = base * base;
+        e >>= 1;
+    }
+    if m < 0 { T::one() / acc } else { acc }
+}
+
+/// One lane of an element-wise unary operation.
+#[inline(always)]
+pub fn unary_scalar<T: Real>(u: Unary, x: T) -> T {
+    let zero = T::zero();
+    let one = T::one();
+    match u {
+        Unary::Minus => -x,
+        Unary::Exp => x.exp(),
+        Unary::Log => x.log(),
+        Unary::XLogX => {
+            let v = x * x.log();
+            if x == zero { zero } else { v }
+        }
+        Unary::Sin => x.sin(),
+        Unary::Cos => x.cos(),
+        Unary::SinXDivX => {
+            let v = x.sin() / x;
+            if x == zero { one } else { v }
+        }
+        Unary::Asin => x.asin(),
+        Unary::Acos => x.acos(),
+        Unary::Atan => x.atan(),
+        Unary::Sqrt => x.sqrt(),
+        Unary::Rsqrt => {
+            let v = one / x.sqrt();
+            if x == zero { zero } else { v }
+        }
+        Unary::Inv => one / x,
+        Unary::Square => x * x,
+        Unary::Abs => x.abs(),
+        Unary::Sign => {
+            let p = if x > zero { one } else { zero };
+            let n = if x < zero { one } else { zero };
+            p - n
+        }
+        Unary::Step => {
+            if x < zero { zero } else { one }
+        }
+        Unary::ReLU => {
+            if x < zero { zero } else { x }
+        }
+        Unary::Floor => x.floor(),
+        Unary::Pow(m) => powi(x, m),
+        Unary::Round(d) => {
+            if d == 0 {
+                x.round()
+            } else {
+                let s = T::from_f64(10f64.powi(d));
+                (x * s).round() / s
+            }
+        }
+        Unary::ClampInt(a, b) => {
+            let (a, b) = (T::from_f64(a as f64), T::from_f64(b as f64));
+            let hi = if x > b { b } else { x };
+            if x < a { a } else { hi }
+        }
+        Unary::DiffClampInt(a, b) => {
+            let (a, b) = (T::from_f64(a as f64), T::from_f64(b as f64));
+            if x < a || x > b { zero } else { one }
+        }
+    }
+}
+
+/// One lane of an element-wise binary operation.
+#[inline(always)]
+pub fn binary_scalar<T: Real>(b: Binary, x: T, y: T) -> T {
+    let (zero, one) = (T::zero(), T::one());
+    match b {
+        Binary::Add => x + y,
+        Binary::Subtract => x - y,
+        Binary::Mult => x * y,
+        Binary::Divide => x / y,
+        Binary::Powf => x.powf(y),
+        Binary::Atan2 => x.atan2(y),
+        Binary::Equal => {
+            if x == y { one } else { zero }
+        }
+        Binary::NotEqual => {
+            if x != y { one } else { zero }
+        }
+        Binary::LessThan => {
+            if x < y { one } else { zero }
+        }
+        Binary::LessOrEqual => {
+            if x <= y { one } else { zero }
+        }
+    }
+}
+
+/// One lane of an element-wise ternary operation.
+#[inline(always)]
+pub fn ternary_scalar<T: Real>(t: Ternary, x: T, y: T, z: T) -> T {
+    match t {
+        Ternary::Clamp => {
+            let hi = if x > z { z } else { x };
+            if x < y { y } else { hi }
+        }
+        Ternary::IfElse => {
+            if x >= T::zero() { y } else { z }
+        }
+        Ternary::Mod => x - y * ((x - z) / y).floor(),
+    }
+}
+
+/// `out = u(a)`, element-wise.
+#[inline(always)]
+pub fn unary<P: Pack>(u: Unary, out: &mut [P], a: &[P]) {
+    for (o, x) in out.iter_mut().zip(a) {
+        *o = x.map(|v| unary_scalar(u, v));
+    }
+}
+
+/// `out = b(x, y)`, element-wise with broadcasting.
+#[inline(always)]
+pub fn binary<P: Pack>(b: Binary, out: &mut [P], x: &[P], y: &[P]) {
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = pick(x, k).zip(pick(y, k), |p, q| binary_scalar(b, p, q));
+    }
+}
+
+/// `out = t(x, y, z)`, element-wise with broadcasting.
+#[inline(always)]
+pub fn ternary<P: Pack>(t: Ternary, out: &mut [P], x: &[P], y: &[P], z: &[P]) {
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = pick(x, k).zip3(pick(y, k), pick(z, k), |p, q, r| ternary_scalar(t, p, q, r));
+    }
+}
+
+/// A scalar constant.
+#[inline(always)]
+pub fn constant<P: Pack>(out: &mut [P], c: f64) {
+    out[0] = P::splat(<P::Scalar as Real>::from_f64(c));
+}
+
+/// The zero vector.
+#[inline(always)]
+pub fn zero<P: Pack>(out: &mut [P]) {
+    out.fill(P::zero());
+}
+
+/// `Σ_k a_k`.
+#[inline(always)]
+pub fn sum<P: Pack>(out: &mut [P], a: &[P]) {
+    let mut s = a[0];
+    for x in &a[1..] {
+        s = s.zip(*x, |p, q| p + q);
+    }
+    out[0] = s;
+}
+
+/// A scalar replicated.
+#[inline(always)]
+pub fn sum_t<P: Pack>(out: &mut [P], a: &[P]) {
+    out.fill(a[0]);
+}
+
+/// `max_k a_k` (`MAX`) or `min_k a_k`, first of ties, and its index when `ARG`.
+#[inline(always)]
+pub fn extremum<P: Pack, const MAX: bool, const ARG: bool>(out: &mut [P], a: &[P]) {
+    let mut best = a[0];
+    let mut arg = P::zero();
+    for (k, x) in a.iter().enumerate().skip(1) {
+        let kk = <P::Scalar as Real>::from_usize(k);
+        let better = x.zip(best, |v, b| if if MAX { v > b } else { v < b } { P::Scalar::one() } else { P::Scalar::zero() });
+        best = better.zip3(*x, best, |c, v, b| if c != P::Scalar::zero() { v } else { b });
+        arg = better.zip(arg, |c, i| if c != P::Scalar::zero() { kk } else { i });
+    }
+    out[0] = if ARG { arg } else { best };
+}
+
+/// `Σ_k a_k b_k`.
+#[inline(always)]
+pub fn scalprod<P: Pack>(out: &mut [P], a: &[P], b: &[P]) {
+    let mut s = a[0].zip(b[0], |p, q| p * q);
+    for k in 1..a.len() {
+        s = s.zip3(a[k], b[k], |acc, p, q| acc + p * q);
+    }
+    out[0] = s;
+}
+
+/// `out_k = a[idx_k]`.
+#[inline(always)]
+pub fn select<P: Pack>(out: &mut [P], a: &[P], idx: &[u32]) {
+    for (o, &k) in out.iter_mut().zip(idx) {
+        *o = a[k as usize];
+    }
+}
+
+/// Zeros with `out[idx_k] = a_k`.
+#[inline(always)]
+pub fn place<P: Pack>(out: &mut [P], a: &[P], idx: &[u32]) {
+    out.fill(P::zero());
+    for (x, &k) in a.iter().zip(idx) {
+        out[k as usize] = *x;
+    }
+}
+
+/// `[a, b]`.
+#[inline(always)]
+pub fn concat<P: Pack>(out: &mut [P], a: &[P], b: &[P]) {
+    out[..a.len()].copy_from_slice(a);
+    out[a.len()..].copy_from_slice(b);
+}
+
+/// One-hot encoding of `(int)(a + 0.5)` (truncated toward zero; out of range: all zeros).
+#[inline(always)]
+pub fn one_hot<P: Pack>(out: &mut [P], a: &[P]) {
+    let half = <P::Scalar as Real>::from_f64(0.5);
+    let k = a[0].map(|v| (v + half).trunc());
+    for (c, o) in out.iter_mut().enumerate() {
+        let cc = <P::Scalar as Real>::from_usize(c);
+        *o = k.map(|v| if v == cc { P::Scalar::one() } else { P::Scalar::zero() });
+    }
+}
+
+/// `out[o] += a[ia] · b[ib]` over the terms.
+#[inline(always)]
+pub fn tensordot<P: Pack>(out: &mut [P], a: &[P], b: &[P], terms: &[[u32; 3]]) {
+    out.fill(P::zero());
+    for &[o, ia, ib] in terms {
+        let (o, ia, ib) = (o as usize, ia as usize, ib as usize);
+        out[o] = out[o].zip3(a[ia], b[ib], |acc, p, q| acc + p * q);
+    }
+}
+
+/// Evaluates any non-variable operation (the interpreter's entry point; the macro calls the functions
+/// above directly).
+#[inline(always)]
+pub fn eval_op<P: Pack>(op: &Op, out: &mut [P], args: &[&[P]]) {
+    match op {
+        Op::Var(_) => unreachable!("variables are loaded by the caller"),
+        Op::Const(c) => constant(out, c.0),
+        Op::Zero => zero(out),
+        Op::Unary(u) => unary(*u, out, args[0]),
+        Op::Binary(b) => binary(*b, out, args[0], args[1]),
+        Op::Ternary(t) => ternary(*t, out, args[0], args[1], args[2]),
+        Op::Sum => sum(out, args[0]),
+        Op::SumT => sum_t(out, args[0]),
+        Op::Max => extremum::<P, true, false>(out, args[0]),
+        Op::Min => extremum::<P, false, false>(out, args[0]),
+        Op::ArgMax => extremum::<P, true, true>(out, args[0]),
+        Op::ArgMin => extremum::<P, false, true>(out, args[0]),
+        Op::Scalprod => scalprod(out, args[0], args[1]),
+        Op::Select(idx) => select(out, args[0], idx),
+        Op::Place(idx) => place(out, args[0], idx),
+        Op::Concat => concat(out, args[0], args[1]),
+        Op::OneHot => one_hot(out, args[0]),
+        Op::TensorDot(terms) => tensordot(out, args[0], args[1], terms),
+    }
+}

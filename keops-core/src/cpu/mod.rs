@@ -1,0 +1,9 @@
+//! The CPU engine: vector math, lane lowerings of the operations, accumulators, ISA dispatch and the
+//! tiled parallel driver.
+
+pub mod accum;
+pub mod driver;
+pub mod lanes;
+pub mod simd;
+#[path = "vmath_std_tmp.rs"]
+pub mod vmath;

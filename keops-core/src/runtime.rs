@@ -1,0 +1,112 @@
+//! Formulas given as strings at run time: no compiler needed, the tile interpreter runs them.
+
+use keops_ir::{Alias, Kernel, Reduction};
+use ndarray::{Array2, ArrayView2};
+
+use crate::cpu::driver::{RawOutput, Signature, ValuesIndices, VarSpec, prepare, run_any};
+use crate::interp::Interpreter;
+use crate::{Error, Options, Real};
+
+/// A Genred built at run time from strings.
+///
+/// ```
+/// use keops_core::{Genred, Reduction};
+/// use ndarray::array;
+/// // pykeops' smoke test: SqNorm2(x - y) summed over i.
+/// let g = Genred::new("SqNorm2(x - y)", &["x = Vi(3)", "y = Vj(3)"], Reduction::Sum, 0).unwrap();
+/// let x = array![[1.0f64, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]];
+/// let y = array![[3.0f64, 4.0, 5.0], [6.0, 7.0, 8.0]];
+/// let out = g.call(&[x.view(), y.view()]).unwrap();
+/// assert_eq!(out.column(0).to_vec(), vec![63.0, 90.0]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Genred {
+    formula: String,
+    aliases: Vec<Alias>,
+    interp: Interpreter,
+}
+
+impl Genred {
+    /// Parses and checks `formula` with `aliases` (`"x = Vi(3)"`, ...) for `reduction` over `axis`
+    /// (1: over j, 0: over i).
+    pub fn new(formula: &str, aliases: &[&str], reduction: Reduction, axis: usize) -> Result<Genred, Error> {
+        let aliases = aliases.iter().map(|a| Alias::parse(a)).collect::<Result<Vec<_>, _>>()?;
+        let kernel = Kernel::build(formula, None, &aliases, reduction, axis)?;
+        Ok(Genred { formula: formula.to_string(), aliases, interp: Interpreter::new(kernel) })
+    }
+
+    /// Adds the weight formula of `LogSumExp` / `SumSoftMaxWeight`.
+    pub fn with_formula2(self, formula2: &str) -> Result<Genred, Error> {
+        let k = self.interp.kernel();
+        let kernel = Kernel::build(&self.formula, Some(formula2), &self.aliases, k.reduction, k.axis)?;
+        Ok(Genred { interp: Interpreter::new(kernel), ..self })
+    }
+
+    /// The checked kernel (its IR can be printed).
+    pub fn kernel(&self) -> &Kernel {
+        self.interp.kernel()
+    }
+
+    /// Runs with options; values and/or indices as the reduction has them.
+    pub fn call_raw<T: Real>(&self, opts: &Options<'_>, args: &[ArrayView2<'_, T>]) -> Result<RawOutput<T>, Error> {
+        let k = self.interp.kernel();
+        let vars: Vec<VarSpec<'_>> =
+            k.ir.vars.iter().map(|v| VarSpec { name: &v.name, cat: v.cat, dim: v.dim }).collect();
+        let sig = Signature {
+            vars: &vars,
+            reduction: k.reduction,
+            axis: k.axis,
+            dim: k.dim(),
+            dim2: k.dim2(),
+            weighted: k.formula2.is_some(),
+        };
+        let p = prepare(&sig, args, opts)?;
+        match p_threads(opts) {
+            None => Ok(run_any(&self.interp, &p)),
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map(|pool| pool.install(|| run_any(&self.interp, &p)))
+                .map_err(|e| Error::InvalidOption(format!("cannot start {n} threads: {e}"))),
+        }
+    }
+
+    /// The values of a value reduction.
+    pub fn call<T: Real>(&self, args: &[ArrayView2<'_, T>]) -> Result<Array2<T>, Error> {
+        self.call_with(&Options::default(), args)
+    }
+
+    /// [`Genred::call`] with options.
+    pub fn call_with<T: Real>(&self, opts: &Options<'_>, args: &[ArrayView2<'_, T>]) -> Result<Array2<T>, Error> {
+        self.call_raw(opts, args)?.values.ok_or_else(|| self.wrong_kind("call_indices"))
+    }
+
+    /// The indices of an Arg-type reduction.
+    pub fn call_indices<T: Real>(&self, args: &[ArrayView2<'_, T>]) -> Result<Array2<usize>, Error> {
+        let out = self.call_raw(&Options::default(), args)?;
+        match (out.indices, out.values) {
+            (Some(i), None) => Ok(i),
+            _ => Err(self.wrong_kind(if self.kernel().reduction.has_indices() { "call_values_indices" } else { "call" })),
+        }
+    }
+
+    /// Values and indices of `Min_ArgMin`, `Max_ArgMax`, `KMin_ArgKMin`.
+    pub fn call_values_indices<T: Real>(&self, args: &[ArrayView2<'_, T>]) -> Result<ValuesIndices<T>, Error> {
+        let out = self.call_raw(&Options::default(), args)?;
+        match (out.values, out.indices) {
+            (Some(values), Some(indices)) => Ok(ValuesIndices { values, indices }),
+            _ => Err(self.wrong_kind(if self.kernel().reduction.has_indices() { "call_indices" } else { "call" })),
+        }
+    }
+
+    fn wrong_kind(&self, use_instead: &str) -> Error {
+        Error::InvalidOption(format!(
+            "the `{}` reduction does not return this: use `{use_instead}`",
+            self.kernel().reduction
+        ))
+    }
+}
+
+fn p_threads(opts: &Options<'_>) -> Option<usize> {
+    opts.threads
+}

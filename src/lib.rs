@@ -58,8 +58,8 @@ pub use keops_macros::keops;
 /// Everything a user of the macro needs: `use keops::prelude::*;`.
 pub mod prelude {
     pub use keops_core::{
-        Accumulator, Backend, Error, Genred, Input, Options, Real, Reduction, Simd, Solution, SolveReport,
-        SolveStatus, SumScheme, ValuesIndices,
+        Accumulator, Backend, Error, Genred, Input, Options, Real, Reduction, Simd, Solution,
+        SolveReport, SolveStatus, SumScheme, ValuesIndices,
     };
     pub use keops_macros::keops;
 }
@@ -73,8 +73,8 @@ pub mod __private {
     pub use keops_core::cpu::lanes;
     pub use keops_core::kernel_solve::{safe_solve, seed_solve};
     pub use keops_core::{
-        Cat, Error, Input, Options, Pack, Progress, Real, Reduction, Signature, Solution, SolverConfig,
-        TileFormula, ValuesIndices, VarSpec,
+        Cat, Error, Input, Options, Pack, Progress, Real, Reduction, Signature, Solution,
+        SolverConfig, TileFormula, ValuesIndices, VarSpec,
     };
     pub use keops_ir::{Binary, Ternary, Unary};
     pub use ndarray::{Array2, ArrayView2};

@@ -44,7 +44,8 @@ impl<T: Real> Input<T> for &ArrayView2<'_, T> {
 
 impl<T: Real, const D: usize> Input<T> for &[[T; D]] {
     fn view(&self) -> ArrayView2<'_, T> {
-        ArrayView2::from_shape((self.len(), D), self.as_flattened()).expect("rows × D matches the slice")
+        ArrayView2::from_shape((self.len(), D), self.as_flattened())
+            .expect("rows × D matches the slice")
     }
 }
 

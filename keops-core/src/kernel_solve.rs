@@ -28,7 +28,14 @@ impl<'a, T: Real, F: TileFormula<T>> KernelOp<'a, T, F> {
         opts: Options<'a>,
     ) -> Self {
         let n = args[slot].nrows();
-        KernelOp { f, sig, args: args.iter().map(|a| a.view()).collect(), slot, opts, n }
+        KernelOp {
+            f,
+            sig,
+            args: args.iter().map(|a| a.view()).collect(),
+            slot,
+            opts,
+            n,
+        }
     }
 }
 
@@ -40,7 +47,8 @@ impl<T: Real, F: TileFormula<T>> LinOp<T> for KernelOp<'_, T, F> {
         Some(self.sig.vars[self.slot].dim)
     }
     fn apply(&self, v: ArrayView2<'_, T>, mut out: ArrayViewMut2<'_, T>) -> Result<(), Error> {
-        let mut args: Vec<ArrayView2<'_, T>> = self.args.iter().map(|a| a.view().reborrow()).collect();
+        let mut args: Vec<ArrayView2<'_, T>> =
+            self.args.iter().map(|a| a.view().reborrow()).collect();
         args[self.slot] = v.reborrow();
         let p = prepare(&self.sig, &args, &self.opts)?;
         let res = match self.opts.threads {
@@ -66,7 +74,11 @@ impl<T: Real, F: TileFormula<T>> LinOp<T> for KernelOp<'_, T, F> {
 
 /// Rejects NaN and infinity in the solve's inputs other than the right-hand side (the solver checks that
 /// one), and checks that the right-hand side is indexed like the rows of `K v`.
-pub fn validate<T: Real>(sig: &Signature<'_>, args: &[ArrayView2<'_, T>], slot: usize) -> Result<(), Error> {
+pub fn validate<T: Real>(
+    sig: &Signature<'_>,
+    args: &[ArrayView2<'_, T>],
+    slot: usize,
+) -> Result<(), Error> {
     if args.len() != sig.vars.len() {
         return Err(Error::Shape {
             arg: "arguments".into(),
@@ -78,8 +90,15 @@ pub fn validate<T: Real>(sig: &Signature<'_>, args: &[ArrayView2<'_, T>], slot: 
         if k == slot {
             continue;
         }
-        if let Some((row, _)) = a.indexed_iter().find(|(_, x)| !x.is_finite()).map(|(ix, x)| (ix.0, *x)) {
-            return Err(Error::NonFinite { arg: v.name.to_string(), row });
+        if let Some((row, _)) = a
+            .indexed_iter()
+            .find(|(_, x)| !x.is_finite())
+            .map(|(ix, x)| (ix.0, *x))
+        {
+            return Err(Error::NonFinite {
+                arg: v.name.to_string(),
+                row,
+            });
         }
     }
     // K v has one row per output row: the other index's count must equal the solved variable's rows.

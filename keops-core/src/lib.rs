@@ -8,10 +8,10 @@ pub mod cpu;
 mod error;
 mod input;
 pub mod interp;
+pub mod kernel_solve;
 mod options;
 mod real;
 mod runtime;
-pub mod kernel_solve;
 pub mod solve;
 
 pub use cpu::driver::{RawOutput, Signature, TileFormula, ValuesIndices, VarSpec};
@@ -20,5 +20,5 @@ pub use input::Input;
 pub use keops_ir::{Cat, FormulaError, Reduction};
 pub use options::{Accumulator, Backend, Options, Ranges, Simd, SumScheme};
 pub use real::{F32x16, F64x8, Pack, Real};
-pub use runtime::Genred;
+pub use runtime::{Genred, KernelSolve, Solver};
 pub use solve::*;

@@ -7,6 +7,9 @@
 use std::fmt::{Debug, Display};
 use std::ops::{AddAssign, DivAssign, MulAssign, Neg, SubAssign};
 
+use keops_ir::{Binary, Ternary, Unary};
+
+use crate::cpu::lanes::{binary_scalar, ternary_scalar, unary_scalar};
 use crate::cpu::vmath;
 
 mod sealed {
@@ -221,26 +224,134 @@ macro_rules! impl_real {
                 &mut self.0
             }
             #[inline(always)]
-            fn map(self, f: impl Fn($t) -> $t) -> Self {
+            fn add(self, b: Self) -> Self {
                 let mut o = self;
                 for l in 0..$lanes {
-                    o.0[l] = f(self.0[l]);
+                    o.0[l] = self.0[l] + b.0[l];
                 }
                 o
             }
             #[inline(always)]
-            fn zip(self, b: Self, f: impl Fn($t, $t) -> $t) -> Self {
+            fn sub(self, b: Self) -> Self {
                 let mut o = self;
                 for l in 0..$lanes {
-                    o.0[l] = f(self.0[l], b.0[l]);
+                    o.0[l] = self.0[l] - b.0[l];
                 }
                 o
             }
             #[inline(always)]
-            fn zip3(self, b: Self, c: Self, f: impl Fn($t, $t, $t) -> $t) -> Self {
+            fn mul(self, b: Self) -> Self {
                 let mut o = self;
                 for l in 0..$lanes {
-                    o.0[l] = f(self.0[l], b.0[l], c.0[l]);
+                    o.0[l] = self.0[l] * b.0[l];
+                }
+                o
+            }
+            #[inline(always)]
+            fn mul_add(self, b: Self, c: Self) -> Self {
+                let mut o = self;
+                for l in 0..$lanes {
+                    o.0[l] = self.0[l] * b.0[l] + c.0[l];
+                }
+                o
+            }
+            #[inline(always)]
+            fn unary(self, u: Unary) -> Self {
+                // One loop per operation, so a run-time `u` (the interpreter) still gets vector loops.
+                let mut o = self;
+                macro_rules! each {
+                    ($op:expr) => {
+                        for l in 0..$lanes {
+                            o.0[l] = unary_scalar::<$t>($op, self.0[l]);
+                        }
+                    };
+                }
+                match u {
+                    Unary::Minus => each!(Unary::Minus),
+                    Unary::Exp => each!(Unary::Exp),
+                    Unary::Log => each!(Unary::Log),
+                    Unary::XLogX => each!(Unary::XLogX),
+                    Unary::Sin => each!(Unary::Sin),
+                    Unary::Cos => each!(Unary::Cos),
+                    Unary::SinXDivX => each!(Unary::SinXDivX),
+                    Unary::Asin => each!(Unary::Asin),
+                    Unary::Acos => each!(Unary::Acos),
+                    Unary::Atan => each!(Unary::Atan),
+                    Unary::Sqrt => each!(Unary::Sqrt),
+                    Unary::Rsqrt => each!(Unary::Rsqrt),
+                    Unary::Inv => each!(Unary::Inv),
+                    Unary::Square => each!(Unary::Square),
+                    Unary::Abs => each!(Unary::Abs),
+                    Unary::Sign => each!(Unary::Sign),
+                    Unary::Step => each!(Unary::Step),
+                    Unary::ReLU => each!(Unary::ReLU),
+                    Unary::Floor => each!(Unary::Floor),
+                    Unary::Pow(m) => each!(Unary::Pow(m)),
+                    Unary::Round(d) => each!(Unary::Round(d)),
+                    Unary::ClampInt(a, b) => each!(Unary::ClampInt(a, b)),
+                    Unary::DiffClampInt(a, b) => each!(Unary::DiffClampInt(a, b)),
+                }
+                o
+            }
+            #[inline(always)]
+            fn binary(self, b: Binary, y: Self) -> Self {
+                let mut o = self;
+                macro_rules! each {
+                    ($op:expr) => {
+                        for l in 0..$lanes {
+                            o.0[l] = binary_scalar::<$t>($op, self.0[l], y.0[l]);
+                        }
+                    };
+                }
+                match b {
+                    Binary::Add => each!(Binary::Add),
+                    Binary::Subtract => each!(Binary::Subtract),
+                    Binary::Mult => each!(Binary::Mult),
+                    Binary::Divide => each!(Binary::Divide),
+                    Binary::Powf => each!(Binary::Powf),
+                    Binary::Atan2 => each!(Binary::Atan2),
+                    Binary::Equal => each!(Binary::Equal),
+                    Binary::NotEqual => each!(Binary::NotEqual),
+                    Binary::LessThan => each!(Binary::LessThan),
+                    Binary::LessOrEqual => each!(Binary::LessOrEqual),
+                }
+                o
+            }
+            #[inline(always)]
+            fn ternary(self, t: Ternary, y: Self, z: Self) -> Self {
+                let mut o = self;
+                macro_rules! each {
+                    ($op:expr) => {
+                        for l in 0..$lanes {
+                            o.0[l] = ternary_scalar::<$t>($op, self.0[l], y.0[l], z.0[l]);
+                        }
+                    };
+                }
+                match t {
+                    Ternary::Clamp => each!(Ternary::Clamp),
+                    Ternary::IfElse => each!(Ternary::IfElse),
+                    Ternary::Mod => each!(Ternary::Mod),
+                }
+                o
+            }
+            #[inline(always)]
+            fn extremum_step<const MAX: bool>(self, best: &mut Self, arg: &mut Self, k: $t) {
+                for l in 0..$lanes {
+                    let v = self.0[l];
+                    let better = if MAX { v > best.0[l] } else { v < best.0[l] };
+                    best.0[l] = if better { v } else { best.0[l] };
+                    arg.0[l] = if better { k } else { arg.0[l] };
+                }
+            }
+            #[inline(always)]
+            fn one_hot_lane(self, c: $t) -> Self {
+                let mut o = self;
+                for l in 0..$lanes {
+                    o.0[l] = if (self.0[l] + 0.5).trunc() == c {
+                        1.0
+                    } else {
+                        0.0
+                    };
                 }
                 o
             }
@@ -268,17 +379,24 @@ pub trait Pack: Copy + Send + Sync + Debug + 'static {
     fn as_slice(&self) -> &[Self::Scalar];
     /// The lanes as a mutable slice.
     fn as_mut_slice(&mut self) -> &mut [Self::Scalar];
-    /// Lane-wise `f(a)`.
-    fn map(self, f: impl Fn(Self::Scalar) -> Self::Scalar) -> Self;
-    /// Lane-wise `f(a, b)`.
-    fn zip(self, b: Self, f: impl Fn(Self::Scalar, Self::Scalar) -> Self::Scalar) -> Self;
-    /// Lane-wise `f(a, b, c)`.
-    fn zip3(
-        self,
-        b: Self,
-        c: Self,
-        f: impl Fn(Self::Scalar, Self::Scalar, Self::Scalar) -> Self::Scalar,
-    ) -> Self;
+    /// `a + b`.
+    fn add(self, b: Self) -> Self;
+    /// `a - b`.
+    fn sub(self, b: Self) -> Self;
+    /// `a · b`.
+    fn mul(self, b: Self) -> Self;
+    /// `a · b + c` (two roundings: the result does not depend on FMA hardware).
+    fn mul_add(self, b: Self, c: Self) -> Self;
+    /// An element-wise unary operation, lane by lane.
+    fn unary(self, u: Unary) -> Self;
+    /// An element-wise binary operation, lane by lane.
+    fn binary(self, b: Binary, y: Self) -> Self;
+    /// An element-wise ternary operation, lane by lane.
+    fn ternary(self, t: Ternary, y: Self, z: Self) -> Self;
+    /// Where `self` beats `best` strictly (greater if `MAX`, else smaller): `best = self`, `arg = k`.
+    fn extremum_step<const MAX: bool>(self, best: &mut Self, arg: &mut Self, k: Self::Scalar);
+    /// 1 where `trunc(self + 0.5) == c`, else 0.
+    fn one_hot_lane(self, c: Self::Scalar) -> Self;
     /// All lanes zero.
     #[inline(always)]
     fn zero() -> Self {
@@ -286,5 +404,11 @@ pub trait Pack: Copy + Send + Sync + Debug + 'static {
     }
 }
 
-impl_real!(f32, F32x16, 16, exp_f32, log_f32, sin_f32, cos_f32, atan_f32, asin_f32, acos_f32, atan2_f32, powf_f32);
-impl_real!(f64, F64x8, 8, exp_f64, log_f64, sin_f64, cos_f64, atan_f64, asin_f64, acos_f64, atan2_f64, powf_f64);
+impl_real!(
+    f32, F32x16, 16, exp_f32, log_f32, sin_f32, cos_f32, atan_f32, asin_f32, acos_f32, atan2_f32,
+    powf_f32
+);
+impl_real!(
+    f64, F64x8, 8, exp_f64, log_f64, sin_f64, cos_f64, atan_f64, asin_f64, acos_f64, atan2_f64,
+    powf_f64
+);

@@ -26,7 +26,12 @@ pub struct Alias {
 impl Alias {
     /// An alias with an implicit index.
     pub fn new(name: impl Into<String>, cat: Cat, dim: usize) -> Self {
-        Alias { name: name.into(), index: None, dim, cat }
+        Alias {
+            name: name.into(),
+            index: None,
+            dim,
+            cat,
+        }
     }
 
     /// Parses `name = Vi(dim)`, `Vi(index, dim)`, `Vj(..)`, `Pm(..)` (also the spellings `Vx`/`Vy` and
@@ -81,17 +86,29 @@ impl Alias {
             (Some(c), [(i, _), (d, ds)]) => (Some(*i as usize), (*d, *ds), c),
             (None, [(i, _), (d, ds), (c, cs)]) => {
                 let Some(cat) = Cat::from_number(*c) else {
-                    return Err(FormulaError::new(ErrorKind::Alias, *cs, "category must be 0 (Vi), 1 (Vj) or 2 (Pm)")
-                        .in_source(text));
+                    return Err(FormulaError::new(
+                        ErrorKind::Alias,
+                        *cs,
+                        "category must be 0 (Vi), 1 (Vj) or 2 (Pm)",
+                    )
+                    .in_source(text));
                 };
                 (Some(*i as usize), (*d, *ds), cat)
             }
             _ => return Err(bad(sp(2).join(sp(k)), "wrong number of arguments")),
         };
         if dim.0 == 0 {
-            return Err(FormulaError::new(ErrorKind::Alias, dim.1, "dimension must be at least 1").in_source(text));
+            return Err(
+                FormulaError::new(ErrorKind::Alias, dim.1, "dimension must be at least 1")
+                    .in_source(text),
+            );
         }
-        Ok(Alias { name: name.clone(), index, dim: dim.0 as usize, cat })
+        Ok(Alias {
+            name: name.clone(),
+            index,
+            dim: dim.0 as usize,
+            cat,
+        })
     }
 }
 
@@ -107,18 +124,42 @@ pub fn resolve(aliases: &[Alias]) -> Result<Vec<VarInfo>, FormulaError> {
                 format!("alias `{}` has dimension 0", a.name),
             ));
         }
+        if a.dim > crate::check::MAX_DIM {
+            return Err(FormulaError::new(
+                ErrorKind::Alias,
+                Span::default(),
+                format!(
+                    "alias `{}` has dimension {}, more than the maximum {}",
+                    a.name,
+                    a.dim,
+                    crate::check::MAX_DIM
+                ),
+            ));
+        }
         if vars.iter().any(|v| v.name == a.name) {
-            return Err(FormulaError::new(ErrorKind::Alias, Span::default(), format!("duplicate alias `{}`", a.name)));
+            return Err(FormulaError::new(
+                ErrorKind::Alias,
+                Span::default(),
+                format!("duplicate alias `{}`", a.name),
+            ));
         }
         let index = a.index.unwrap_or(pos);
         if let Some(other) = vars.iter().find(|v| v.index == index) {
             return Err(FormulaError::new(
                 ErrorKind::Alias,
                 Span::default(),
-                format!("aliases `{}` and `{}` both have index {index}", other.name, a.name),
+                format!(
+                    "aliases `{}` and `{}` both have index {index}",
+                    other.name, a.name
+                ),
             ));
         }
-        vars.push(VarInfo { name: a.name.clone(), index, dim: a.dim, cat: a.cat });
+        vars.push(VarInfo {
+            name: a.name.clone(),
+            index,
+            dim: a.dim,
+            cat: a.cat,
+        });
     }
     Ok(vars)
 }
@@ -129,9 +170,18 @@ mod tests {
 
     #[test]
     fn spellings() {
-        assert_eq!(Alias::parse("x=Vi(3)").unwrap(), Alias::new("x", Cat::Vi, 3));
-        assert_eq!(Alias::parse(" p = Pm(2) ").unwrap(), Alias::new("p", Cat::Pm, 2));
-        assert_eq!(Alias::parse("y = Vy(4)").unwrap(), Alias::new("y", Cat::Vj, 4));
+        assert_eq!(
+            Alias::parse("x=Vi(3)").unwrap(),
+            Alias::new("x", Cat::Vi, 3)
+        );
+        assert_eq!(
+            Alias::parse(" p = Pm(2) ").unwrap(),
+            Alias::new("p", Cat::Pm, 2)
+        );
+        assert_eq!(
+            Alias::parse("y = Vy(4)").unwrap(),
+            Alias::new("y", Cat::Vj, 4)
+        );
         let v = Alias::parse("b = Var(2, 1, 1)").unwrap();
         assert_eq!((v.index, v.dim, v.cat), (Some(2), 1, Cat::Vj));
     }

@@ -109,14 +109,32 @@ impl Expr {
             (Int(a), Int(b)) => a == b,
             (Float(a), Float(b)) => a.to_bits() == b.to_bits(),
             (Ident(a), Ident(b)) => a == b,
-            (Call { name: a, args: x, .. }, Call { name: b, args: y, .. }) => {
-                a == b && x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same_shape(q))
-            }
+            (
+                Call {
+                    name: a, args: x, ..
+                },
+                Call {
+                    name: b, args: y, ..
+                },
+            ) => a == b && x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.same_shape(q)),
             (Neg(a), Neg(b)) => a.same_shape(b),
-            (Binary { op: o1, lhs: l1, rhs: r1, .. }, Binary { op: o2, lhs: l2, rhs: r2, .. }) => {
-                o1 == o2 && l1.same_shape(l2) && r1.same_shape(r2)
+            (
+                Binary {
+                    op: o1,
+                    lhs: l1,
+                    rhs: r1,
+                    ..
+                },
+                Binary {
+                    op: o2,
+                    lhs: l2,
+                    rhs: r2,
+                    ..
+                },
+            ) => o1 == o2 && l1.same_shape(l2) && r1.same_shape(r2),
+            (List(a), List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(p, q)| p.same_shape(q))
             }
-            (List(a), List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(p, q)| p.same_shape(q)),
             _ => false,
         }
     }

@@ -66,6 +66,14 @@ const SURFACE: &[(&str, usize, Option<usize>)] = &[
     ("ComplexRealScal", 2, Some(0)),
 ];
 
+/// The largest dimension of any variable or node. The IR indexes vector entries with `u32`, and the
+/// bilinear operations (`TensorDot`, `TensorProd`, `Kron`, ...) list their terms, so dimensions and term
+/// counts are bounded instead of overflowing or exhausting memory.
+pub const MAX_DIM: usize = 1 << 24;
+
+/// The most terms a bilinear operation (`TensorDot` and the operations expanded into it) may have.
+const MAX_TERMS: usize = 1 << 24;
+
 /// KeOps operations this version recognises but does not implement yet.
 const UNSUPPORTED: &[&str] = &[
     "BSpline",
@@ -84,7 +92,12 @@ const UNSUPPORTED: &[&str] = &[
 /// Every operation name the formula language accepts (for suggestions and docs).
 pub fn op_names() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = SURFACE.iter().map(|s| s.0).collect();
-    v.extend(Unary::ALL.iter().filter(|u| unary_by_name(u.name()).is_some()).map(|u| u.name()));
+    v.extend(
+        Unary::ALL
+            .iter()
+            .filter(|u| unary_by_name(u.name()).is_some())
+            .map(|u| u.name()),
+    );
     v.extend(Binary::ALL.iter().map(|b| b.name()));
     v.extend(Ternary::ALL.iter().map(|t| t.name()));
     v.extend(UNSUPPORTED);
@@ -96,7 +109,11 @@ pub fn op_names() -> Vec<&'static str> {
 /// Parameterless element-wise unary operations by name.
 fn unary_by_name(name: &str) -> Option<Unary> {
     Unary::ALL.iter().copied().find(|u| {
-        u.name() == name && !matches!(u, Unary::Pow(_) | Unary::Round(_) | Unary::ClampInt(..) | Unary::DiffClampInt(..))
+        u.name() == name
+            && !matches!(
+                u,
+                Unary::Pow(_) | Unary::Round(_) | Unary::ClampInt(..) | Unary::DiffClampInt(..)
+            )
     })
 }
 
@@ -134,7 +151,11 @@ type Res = Option<NodeId>;
 
 impl<'a> Checker<'a> {
     pub(crate) fn new(src: &'a str, b: Builder) -> Self {
-        Checker { src, b, errors: Vec::new() }
+        Checker {
+            src,
+            b,
+            errors: Vec::new(),
+        }
     }
 
     pub(crate) fn set_source(&mut self, src: &'a str) {
@@ -155,12 +176,23 @@ impl<'a> Checker<'a> {
     }
 
     fn error(&mut self, kind: ErrorKind, span: Span, msg: impl Into<String>) -> Res {
-        self.errors.push(FormulaError::new(kind, span, msg).in_source(self.src));
+        self.errors
+            .push(FormulaError::new(kind, span, msg).in_source(self.src));
         None
     }
 
-    fn error_label(&mut self, kind: ErrorKind, span: Span, msg: impl Into<String>, label: impl Into<String>) -> Res {
-        self.errors.push(FormulaError::new(kind, span, msg).with_label(label).in_source(self.src));
+    fn error_label(
+        &mut self,
+        kind: ErrorKind,
+        span: Span,
+        msg: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Res {
+        self.errors.push(
+            FormulaError::new(kind, span, msg)
+                .with_label(label)
+                .in_source(self.src),
+        );
         None
     }
 
@@ -178,8 +210,17 @@ impl<'a> Checker<'a> {
                 let a = self.expr(a)?;
                 Some(self.b.unary(Unary::Minus, a))
             }
-            ExprKind::Binary { op, op_span, lhs, rhs } => self.binop(*op, *op_span, lhs, rhs, e.span),
-            ExprKind::Call { name, name_span, args } => self.call(name, *name_span, args, e.span),
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => self.binop(*op, *op_span, lhs, rhs, e.span),
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+            } => self.call(name, *name_span, args, e.span),
             ExprKind::List(_) => self.error_label(
                 ErrorKind::Parse,
                 e.span,
@@ -202,18 +243,35 @@ impl<'a> Checker<'a> {
                 format!("call it: `{name}(...)`"),
             );
         }
-        let listed: Vec<String> =
-            self.b.vars().iter().map(|v| format!("`{}` ({}, {})", v.name, v.cat, v.dim)).collect();
-        let mut label =
-            if listed.is_empty() { "no aliases are declared".to_string() } else { format!("aliases are {}", listed.join(", ")) };
+        let listed: Vec<String> = self
+            .b
+            .vars()
+            .iter()
+            .map(|v| format!("`{}` ({}, {})", v.name, v.cat, v.dim))
+            .collect();
+        let mut label = if listed.is_empty() {
+            "no aliases are declared".to_string()
+        } else {
+            format!("aliases are {}", listed.join(", "))
+        };
         let names: Vec<&str> = self.b.vars().iter().map(|v| v.name.as_str()).collect();
         if let Some(s) = suggest(name, &names) {
             label = format!("did you mean `{s}`? {label}");
         }
-        self.error_label(ErrorKind::UnknownVariable, span, format!("unknown variable `{name}`"), label)
+        self.error_label(
+            ErrorKind::UnknownVariable,
+            span,
+            format!("unknown variable `{name}`"),
+            label,
+        )
     }
 
-    fn elementwise_dim(&mut self, what: &str, args: &[(NodeId, &Expr)], span: Span) -> Option<usize> {
+    fn elementwise_dim(
+        &mut self,
+        what: &str,
+        args: &[(NodeId, &Expr)],
+        span: Span,
+    ) -> Option<usize> {
         let d = args.iter().map(|(n, _)| self.b.dim(*n)).max().unwrap_or(1);
         if args.iter().all(|(n, _)| {
             let k = self.b.dim(*n);
@@ -226,9 +284,15 @@ impl<'a> Checker<'a> {
             .map(|(n, e)| format!("{} (`{}`)", self.b.dim(*n), self.text(e)))
             .collect();
         let msg = if args.len() == 2 {
-            format!("dimension mismatch in `{what}`: left is {}, right is {}", parts[0], parts[1])
+            format!(
+                "dimension mismatch in `{what}`: left is {}, right is {}",
+                parts[0], parts[1]
+            )
         } else {
-            format!("dimension mismatch in `{what}`: operands are {}", parts.join(", "))
+            format!(
+                "dimension mismatch in `{what}`: operands are {}",
+                parts.join(", ")
+            )
         };
         self.error_label(
             ErrorKind::Dimension,
@@ -264,7 +328,13 @@ impl<'a> Checker<'a> {
                     return Some(match m {
                         2 => self.b.unary(Unary::Square, l),
                         m if i32::try_from(m).is_ok() => self.b.unary(Unary::Pow(m as i32), l),
-                        _ => return self.error(ErrorKind::Parameter, rhs.span, "exponent out of range"),
+                        _ => {
+                            return self.error(
+                                ErrorKind::Parameter,
+                                rhs.span,
+                                "exponent out of range",
+                            );
+                        }
                     });
                 }
                 let l = self.expr(lhs);
@@ -291,7 +361,9 @@ impl<'a> Checker<'a> {
                     BinOp::Le => (Binary::LessOrEqual, l, r),
                     BinOp::Gt => (Binary::LessThan, r, l),
                     BinOp::Ge => (Binary::LessOrEqual, r, l),
-                    BinOp::Pow | BinOp::Dot | BinOp::Eq | BinOp::Ne | BinOp::Xor => unreachable!("handled above"),
+                    BinOp::Pow | BinOp::Dot | BinOp::Eq | BinOp::Ne | BinOp::Xor => {
+                        unreachable!("handled above")
+                    }
                 };
                 self.elementwise_dim(sym, &[(l, lhs), (r, rhs)], span)?;
                 self.binary(b, x, y, span)
@@ -301,12 +373,24 @@ impl<'a> Checker<'a> {
 
     fn binary(&mut self, b: Binary, x: NodeId, y: NodeId, span: Span) -> Res {
         if b == Binary::Divide && matches!(self.b.node(y).op, Op::Zero) {
-            return self.error(ErrorKind::Dimension, span, "division by zero (the divisor simplifies to 0)");
+            return self.error(
+                ErrorKind::Dimension,
+                span,
+                "division by zero (the divisor simplifies to 0)",
+            );
         }
         Some(self.b.binary(b, x, y))
     }
 
-    fn scalprod(&mut self, l: NodeId, le: &Expr, r: NodeId, re: &Expr, what: &str, span: Span) -> Res {
+    fn scalprod(
+        &mut self,
+        l: NodeId,
+        le: &Expr,
+        r: NodeId,
+        re: &Expr,
+        what: &str,
+        span: Span,
+    ) -> Res {
         let (dl, dr) = (self.b.dim(l), self.b.dim(r));
         if dl == dr {
             return Some(self.b.scalprod(l, r));
@@ -363,7 +447,12 @@ impl<'a> Checker<'a> {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "not a KeOps operation".to_string(),
             };
-            return self.error_label(ErrorKind::UnknownOp, name_span, format!("unknown operation `{name}`"), label);
+            return self.error_label(
+                ErrorKind::UnknownOp,
+                name_span,
+                format!("unknown operation `{name}`"),
+                label,
+            );
         };
         let arity_ok = match np {
             Some(p) => args.len() == nf + p,
@@ -394,7 +483,11 @@ impl<'a> Checker<'a> {
                     match int_literal(it) {
                         Some(v) => vals.push(v),
                         None => {
-                            return self.error(ErrorKind::Parameter, it.span, "expected an integer in the list");
+                            return self.error(
+                                ErrorKind::Parameter,
+                                it.span,
+                                "expected an integer in the list",
+                            );
                         }
                     }
                 }
@@ -417,11 +510,19 @@ impl<'a> Checker<'a> {
         match p {
             Param::Int(v, s) if *v >= min => Some(*v),
             Param::Int(_, s) => {
-                self.error(ErrorKind::Parameter, *s, format!("{what} must be at least {min}"));
+                self.error(
+                    ErrorKind::Parameter,
+                    *s,
+                    format!("{what} must be at least {min}"),
+                );
                 None
             }
             Param::List(_, s) => {
-                self.error(ErrorKind::Parameter, *s, format!("{what} must be an integer, not a list"));
+                self.error(
+                    ErrorKind::Parameter,
+                    *s,
+                    format!("{what} must be an integer, not a list"),
+                );
                 None
             }
         }
@@ -431,13 +532,21 @@ impl<'a> Checker<'a> {
         match p {
             Param::List(v, s) => {
                 if v.iter().any(|&x| x < 0) {
-                    self.error(ErrorKind::Parameter, *s, format!("{what} must hold non-negative integers"));
+                    self.error(
+                        ErrorKind::Parameter,
+                        *s,
+                        format!("{what} must hold non-negative integers"),
+                    );
                     return None;
                 }
                 Some(v.iter().map(|&x| x as usize).collect())
             }
             Param::Int(_, s) => {
-                self.error(ErrorKind::Parameter, *s, format!("{what} must be a list such as `[2, 3]`"));
+                self.error(
+                    ErrorKind::Parameter,
+                    *s,
+                    format!("{what} must be a list such as `[2, 3]`"),
+                );
                 None
             }
         }
@@ -447,10 +556,45 @@ impl<'a> Checker<'a> {
         self.error(ErrorKind::Dimension, span, msg)
     }
 
+    /// An output dimension (`None`: its computation overflowed) if it is at most [`MAX_DIM`].
+    fn out_dim(&mut self, name: &str, d: Option<usize>, span: Span) -> Option<usize> {
+        match d {
+            Some(d) if d <= MAX_DIM => Some(d),
+            _ => {
+                let d = d.map_or_else(|| "overflows".to_string(), |d| format!("would be {d}"));
+                self.dim_error(
+                    span,
+                    format!("`{name}`: the output dimension {d}, more than the maximum {MAX_DIM}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A dimension parameter: at least `min`, at most [`MAX_DIM`].
+    fn dim_param(&mut self, p: &Param, min: i64) -> Option<usize> {
+        let d = self.int_param(p, "the dimension", min)?;
+        if d as u64 > MAX_DIM as u64 {
+            self.error(
+                ErrorKind::Parameter,
+                p.span(),
+                format!("the dimension must be at most {MAX_DIM}, got {d}"),
+            );
+            return None;
+        }
+        Some(d as usize)
+    }
+
     fn need_scalar(&mut self, name: &str, a: (NodeId, &Expr), span: Span) -> Option<()> {
         let d = self.b.dim(a.0);
         if d != 1 {
-            self.dim_error(span, format!("`{name}` needs a scalar argument, got dimension {d} (`{}`)", self.text(a.1)));
+            self.dim_error(
+                span,
+                format!(
+                    "`{name}` needs a scalar argument, got dimension {d} (`{}`)",
+                    self.text(a.1)
+                ),
+            );
             return None;
         }
         Some(())
@@ -458,7 +602,7 @@ impl<'a> Checker<'a> {
 
     fn need_even(&mut self, name: &str, a: (NodeId, &Expr), span: Span) -> Option<()> {
         let d = self.b.dim(a.0);
-        if d % 2 != 0 {
+        if !d.is_multiple_of(2) {
             self.dim_error(
                 span,
                 format!("`{name}` needs a complex argument (even dimension: re, im pairs), got {d} (`{}`)", self.text(a.1)),
@@ -488,7 +632,7 @@ impl<'a> Checker<'a> {
         match name {
             "Sum" => Some(b.sum(x)),
             "SumT" => {
-                let d = self.int_param(&p[0], "the dimension", 1)? as usize;
+                let d = self.dim_param(&p[0], 1)?;
                 self.need_scalar(name, f[0], span)?;
                 Some(self.b.sum_t(x, d))
             }
@@ -500,7 +644,11 @@ impl<'a> Checker<'a> {
                     _ => Op::ArgMin,
                 };
                 if dx == 1 {
-                    return Some(if matches!(op, Op::ArgMax | Op::ArgMin) { b.zero(1) } else { x });
+                    return Some(if matches!(op, Op::ArgMax | Op::ArgMin) {
+                        b.zero(1)
+                    } else {
+                        x
+                    });
                 }
                 Some(b.raw(op, vec![x], 1))
             }
@@ -510,35 +658,46 @@ impl<'a> Checker<'a> {
                     return self.error(
                         ErrorKind::Parameter,
                         p[0].span(),
-                        format!("index {m} out of range for `{}` of dimension {dx}", self.text(f[0].1)),
+                        format!(
+                            "index {m} out of range for `{}` of dimension {dx}",
+                            self.text(f[0].1)
+                        ),
                     );
                 }
                 Some(self.b.select(x, vec![m as u32]))
             }
             "ElemT" => {
-                let n = self.int_param(&p[0], "the dimension", 1)? as usize;
+                let n = self.dim_param(&p[0], 1)?;
                 let m = self.int_param(&p[1], "the index", 0)? as usize;
                 self.need_scalar(name, f[0], span)?;
                 if m >= n {
-                    return self.error(ErrorKind::Parameter, p[1].span(), format!("index {m} out of range for dimension {n}"));
+                    return self.error(
+                        ErrorKind::Parameter,
+                        p[1].span(),
+                        format!("index {m} out of range for dimension {n}"),
+                    );
                 }
                 Some(self.b.place(x, vec![m as u32], n))
             }
             "Extract" => {
                 let s = self.int_param(&p[0], "the start", 0)? as usize;
-                let d = self.int_param(&p[1], "the dimension", 1)? as usize;
+                let d = self.dim_param(&p[1], 1)?;
                 if s + d > dx {
                     return self.error(
                         ErrorKind::Parameter,
                         p[0].span().join(p[1].span()),
-                        format!("`Extract` of [{s}, {}) out of range for `{}` of dimension {dx}", s + d, self.text(f[0].1)),
+                        format!(
+                            "`Extract` of [{s}, {}) out of range for `{}` of dimension {dx}",
+                            s + d,
+                            self.text(f[0].1)
+                        ),
                     );
                 }
                 Some(self.b.select(x, (s as u32..(s + d) as u32).collect()))
             }
             "ExtractT" => {
                 let s = self.int_param(&p[0], "the start", 0)? as usize;
-                let d = self.int_param(&p[1], "the dimension", 1)? as usize;
+                let d = self.dim_param(&p[1], 1)?;
                 if s + dx > d {
                     return self.error(
                         ErrorKind::Parameter,
@@ -549,11 +708,12 @@ impl<'a> Checker<'a> {
                 Some(self.b.place(x, (s as u32..(s + dx) as u32).collect(), d))
             }
             "Concat" => {
-                let d = dx + b.dim(f[1].0);
-                Some(b.raw(Op::Concat, vec![x, f[1].0], d))
+                let d = dx.checked_add(b.dim(f[1].0));
+                let d = self.out_dim(name, d, span)?;
+                Some(self.b.raw(Op::Concat, vec![x, f[1].0], d))
             }
             "OneHot" => {
-                let d = self.int_param(&p[0], "the dimension", 1)? as usize;
+                let d = self.dim_param(&p[0], 1)?;
                 self.need_scalar(name, f[0], span)?;
                 Some(self.b.raw(Op::OneHot, vec![x], d))
             }
@@ -583,33 +743,40 @@ impl<'a> Checker<'a> {
             }
             "MatVecMult" => {
                 let n = b.dim(f[1].0);
-                if dx % n != 0 {
+                if !dx.is_multiple_of(n) {
                     return self.dim_error(
                         span,
                         format!("`MatVecMult`: the matrix has dimension {dx}, not a multiple of the vector's {n}"),
                     );
                 }
                 let m = dx / n;
-                let terms = (0..m).flat_map(|i| (0..n).map(move |k| [i as u32, (i * n + k) as u32, k as u32])).collect();
+                let terms = (0..m)
+                    .flat_map(|i| (0..n).map(move |k| [i as u32, (i * n + k) as u32, k as u32]))
+                    .collect();
                 Some(self.b.tensordot(x, f[1].0, terms, m))
             }
             "VecMatMult" => {
                 let n = dx;
                 let da = b.dim(f[1].0);
-                if da % n != 0 {
+                if !da.is_multiple_of(n) {
                     return self.dim_error(
                         span,
                         format!("`VecMatMult`: the matrix has dimension {da}, not a multiple of the vector's {n}"),
                     );
                 }
                 let m = da / n;
-                let terms = (0..m).flat_map(|i| (0..n).map(move |k| [i as u32, k as u32, (k * m + i) as u32])).collect();
+                let terms = (0..m)
+                    .flat_map(|i| (0..n).map(move |k| [i as u32, k as u32, (k * m + i) as u32]))
+                    .collect();
                 Some(self.b.tensordot(x, f[1].0, terms, m))
             }
             "TensorProd" => {
                 let n = b.dim(f[1].0);
-                let terms = (0..dx).flat_map(|k| (0..n).map(move |l| [(k * n + l) as u32, k as u32, l as u32])).collect();
-                Some(b.tensordot(x, f[1].0, terms, dx * n))
+                let d = self.out_dim(name, dx.checked_mul(n), span)?;
+                let terms = (0..dx)
+                    .flat_map(|k| (0..n).map(move |l| [(k * n + l) as u32, k as u32, l as u32]))
+                    .collect();
+                Some(self.b.tensordot(x, f[1].0, terms, d))
             }
             "TensorDot" => self.tensordot(f, p, span),
             "Kron" => self.kron(f, p, span),
@@ -621,19 +788,27 @@ impl<'a> Checker<'a> {
                 let n = self.int_param(&p[0], "the numerator", i64::MIN)?;
                 let d = self.int_param(&p[1], "the denominator", i64::MIN)?;
                 if d == 0 {
-                    return self.error(ErrorKind::Parameter, p[1].span(), "the denominator of `RatCst` is 0");
+                    return self.error(
+                        ErrorKind::Parameter,
+                        p[1].span(),
+                        "the denominator of `RatCst` is 0",
+                    );
                 }
                 Some(self.b.constant_node(n as f64 / d as f64))
             }
             "IntInv" => {
                 let n = self.int_param(&p[0], "the value", i64::MIN)?;
                 if n == 0 {
-                    return self.error(ErrorKind::Parameter, p[0].span(), "`IntInv(0)` divides by zero");
+                    return self.error(
+                        ErrorKind::Parameter,
+                        p[0].span(),
+                        "`IntInv(0)` divides by zero",
+                    );
                 }
                 Some(self.b.constant_node(1.0 / n as f64))
             }
             "Zero" => {
-                let d = self.int_param(&p[0], "the dimension", 1)? as usize;
+                let d = self.dim_param(&p[0], 1)?;
                 Some(self.b.zero(d))
             }
             "Pow" => {
@@ -642,19 +817,33 @@ impl<'a> Checker<'a> {
                     self.error(ErrorKind::Parameter, p[0].span(), "exponent out of range");
                     None
                 })?;
-                Some(if m == 2 { self.b.unary(Unary::Square, x) } else { self.b.unary(Unary::Pow(m), x) })
+                Some(if m == 2 {
+                    self.b.unary(Unary::Square, x)
+                } else {
+                    self.b.unary(Unary::Pow(m), x)
+                })
             }
             "Round" => {
-                let d = self.int_param(&p[0], "the number of decimals", -300)?.min(300) as i32;
+                let d = self
+                    .int_param(&p[0], "the number of decimals", -300)?
+                    .min(300) as i32;
                 Some(self.b.unary(Unary::Round(d), x))
             }
             "ClampInt" | "DiffClampInt" => {
                 let lo = self.int_param(&p[0], "the lower bound", i32::MIN as i64)?;
                 let hi = self.int_param(&p[1], "the upper bound", i32::MIN as i64)?;
                 let (Ok(lo), Ok(hi)) = (i32::try_from(lo), i32::try_from(hi)) else {
-                    return self.error(ErrorKind::Parameter, p[0].span().join(p[1].span()), "bound out of range");
+                    return self.error(
+                        ErrorKind::Parameter,
+                        p[0].span().join(p[1].span()),
+                        "bound out of range",
+                    );
                 };
-                let u = if name == "ClampInt" { Unary::ClampInt(lo, hi) } else { Unary::DiffClampInt(lo, hi) };
+                let u = if name == "ClampInt" {
+                    Unary::ClampInt(lo, hi)
+                } else {
+                    Unary::DiffClampInt(lo, hi)
+                };
                 Some(self.b.unary(u, x))
             }
             "Factorize" => Some(x),
@@ -667,11 +856,19 @@ impl<'a> Checker<'a> {
         self.b.sum(s)
     }
 
-    fn weighted_sqnorm(&mut self, name: &str, s: (NodeId, &Expr), x: NodeId, xe: &Expr, span: Span) -> Res {
+    fn weighted_sqnorm(
+        &mut self,
+        name: &str,
+        s: (NodeId, &Expr),
+        x: NodeId,
+        xe: &Expr,
+        span: Span,
+    ) -> Res {
         let (ds, dx) = (self.b.dim(s.0), self.b.dim(x));
         let iso = ds == 1 && matches!(name, "WeightedSqNorm" | "WeightedSqDist" | "SqNormIso");
         let diag = ds == dx && matches!(name, "WeightedSqNorm" | "WeightedSqDist" | "SqNormDiag");
-        let full = ds == dx * dx && matches!(name, "WeightedSqNorm" | "WeightedSqDist" | "SymSqNorm");
+        let full = dx.checked_mul(dx) == Some(ds)
+            && matches!(name, "WeightedSqNorm" | "WeightedSqDist" | "SymSqNorm");
         if iso {
             let n = self.sqnorm2(x);
             return Some(self.b.binary(Binary::Mult, s.0, n));
@@ -682,7 +879,9 @@ impl<'a> Checker<'a> {
             return Some(self.b.sum(w));
         }
         if full {
-            let terms = (0..dx).flat_map(|k| (0..dx).map(move |l| [(k * dx + l) as u32, k as u32, l as u32])).collect();
+            let terms = (0..dx)
+                .flat_map(|k| (0..dx).map(move |l| [(k * dx + l) as u32, k as u32, l as u32]))
+                .collect();
             let t = self.b.tensordot(x, x, terms, dx * dx);
             return Some(self.b.scalprod(s.0, t));
         }
@@ -707,7 +906,10 @@ impl<'a> Checker<'a> {
             return self.error_label(
                 ErrorKind::Arity,
                 span,
-                format!("`TensorDot` takes 2 formulas and 4 or 5 integer lists, got {} list(s)", p.len()),
+                format!(
+                    "`TensorDot` takes 2 formulas and 4 or 5 integer lists, got {} list(s)",
+                    p.len()
+                ),
                 "TensorDot(f, g, dims_f, dims_g, contract_f, contract_g[, permute])",
             );
         }
@@ -715,40 +917,83 @@ impl<'a> Checker<'a> {
         let dimsg = self.list_param(&p[1], "the dimensions of g")?;
         let cf = self.list_param(&p[2], "the contracted axes of f")?;
         let cg = self.list_param(&p[3], "the contracted axes of g")?;
-        let perm = if p.len() == 5 { Some(self.list_param(&p[4], "the permutation")?) } else { None };
+        let perm = if p.len() == 5 {
+            Some(self.list_param(&p[4], "the permutation")?)
+        } else {
+            None
+        };
         let (df, dg) = (self.b.dim(f[0].0), self.b.dim(f[1].0));
         let bad = |c: &mut Self, msg: String| c.dim_error(span, format!("`TensorDot`: {msg}"));
-        if dimsf.iter().product::<usize>() != df || dimsf.contains(&0) {
-            return bad(self, format!("dimensions {dimsf:?} do not multiply to {df}, the dimension of `{}`", self.text(f[0].1)));
+        if product(&dimsf) != Some(df) {
+            return bad(
+                self,
+                format!(
+                    "dimensions {dimsf:?} do not multiply to {df}, the dimension of `{}`",
+                    self.text(f[0].1)
+                ),
+            );
         }
-        if dimsg.iter().product::<usize>() != dg || dimsg.contains(&0) {
-            return bad(self, format!("dimensions {dimsg:?} do not multiply to {dg}, the dimension of `{}`", self.text(f[1].1)));
+        if product(&dimsg) != Some(dg) {
+            return bad(
+                self,
+                format!(
+                    "dimensions {dimsg:?} do not multiply to {dg}, the dimension of `{}`",
+                    self.text(f[1].1)
+                ),
+            );
         }
         if cf.len() != cg.len()
             || cf.iter().any(|&a| a >= dimsf.len())
             || cg.iter().any(|&a| a >= dimsg.len())
-            || cf.iter().zip(&cg).any(|(&a, &c)| dimsf[a] != dimsg[c])
             || has_dup(&cf)
             || has_dup(&cg)
         {
-            return bad(self, "contracted axes must be distinct, in range and of equal sizes".into());
+            return bad(
+                self,
+                "contracted axes must be distinct, in range and of equal sizes".into(),
+            );
+        }
+        let csizes: Vec<usize> = cf.iter().map(|&a| dimsf[a]).collect();
+        let gsizes: Vec<usize> = cg.iter().map(|&a| dimsg[a]).collect();
+        if csizes != gsizes {
+            return bad(
+                self,
+                format!("the contracted axes have sizes {csizes:?} in f and {gsizes:?} in g"),
+            );
         }
         let keep_f: Vec<usize> = (0..dimsf.len()).filter(|a| !cf.contains(a)).collect();
         let keep_g: Vec<usize> = (0..dimsg.len()).filter(|a| !cg.contains(a)).collect();
-        let kept: Vec<usize> = keep_f.iter().map(|&a| dimsf[a]).chain(keep_g.iter().map(|&a| dimsg[a])).collect();
+        let kept: Vec<usize> = keep_f
+            .iter()
+            .map(|&a| dimsf[a])
+            .chain(keep_g.iter().map(|&a| dimsg[a]))
+            .collect();
         let nk = kept.len();
         let perm = perm.unwrap_or_else(|| (0..nk).collect());
         let mut sorted = perm.clone();
         sorted.sort();
         if sorted != (0..nk).collect::<Vec<_>>() {
-            return bad(self, format!("the permutation must be a permutation of 0..{nk}"));
+            return bad(
+                self,
+                format!("the permutation must be a permutation of 0..{nk}"),
+            );
         }
         let mut out_shape = vec![0; nk];
         for (k, &pk) in perm.iter().enumerate() {
             out_shape[pk] = kept[k];
         }
-        let dout: usize = out_shape.iter().product();
-        let csizes: Vec<usize> = cf.iter().map(|&a| dimsf[a]).collect();
+        // Both products are bounded by df·dg (no overflow); the terms are the output entries times the
+        // contracted ones.
+        let dout = self.out_dim("TensorDot", product(&out_shape), span)?;
+        if product(&csizes)
+            .and_then(|c| c.checked_mul(dout))
+            .is_none_or(|t| t > MAX_TERMS)
+        {
+            return bad(
+                self,
+                format!("more than {MAX_TERMS} products to sum: write it as several operations"),
+            );
+        }
         let mut terms = Vec::new();
         for_each_index(&kept, |kidx| {
             for_each_index(&csizes, |cidx| {
@@ -768,7 +1013,11 @@ impl<'a> Checker<'a> {
                 for (k, &pk) in perm.iter().enumerate() {
                     oidx[pk] = kidx[k];
                 }
-                terms.push([flat(&oidx, &out_shape) as u32, flat(&fi, &dimsf) as u32, flat(&gi, &dimsg) as u32]);
+                terms.push([
+                    flat(&oidx, &out_shape) as u32,
+                    flat(&fi, &dimsf) as u32,
+                    flat(&gi, &dimsg) as u32,
+                ]);
             });
         });
         Some(self.b.tensordot(f[0].0, f[1].0, terms, dout))
@@ -779,45 +1028,70 @@ impl<'a> Checker<'a> {
             return self.error_label(
                 ErrorKind::Arity,
                 span,
-                format!("`Kron` takes 2 formulas and 2 integer lists, got {} list(s)", p.len()),
+                format!(
+                    "`Kron` takes 2 formulas and 2 integer lists, got {} list(s)",
+                    p.len()
+                ),
                 "Kron(f, g, dims_f, dims_g)",
             );
         }
         let dimsf = self.list_param(&p[0], "the dimensions of f")?;
         let dimsg = self.list_param(&p[1], "the dimensions of g")?;
         let (df, dg) = (self.b.dim(f[0].0), self.b.dim(f[1].0));
-        if dimsf.len() != dimsg.len()
-            || dimsf.iter().product::<usize>() != df
-            || dimsg.iter().product::<usize>() != dg
+        if dimsf.len() != dimsg.len() || product(&dimsf) != Some(df) || product(&dimsg) != Some(dg)
         {
             return self.dim_error(
                 span,
                 format!("`Kron`: dimensions {dimsf:?} and {dimsg:?} must have the same length and multiply to {df} and {dg}"),
             );
         }
+        let d = self.out_dim("Kron", df.checked_mul(dg), span)?;
         let out_shape: Vec<usize> = dimsf.iter().zip(&dimsg).map(|(a, b)| a * b).collect();
         let mut terms = Vec::new();
         for_each_index(&dimsf, |fi| {
             for_each_index(&dimsg, |gi| {
-                let o: Vec<usize> = fi.iter().zip(gi).zip(&dimsg).map(|((a, b), n)| a * n + b).collect();
-                terms.push([flat(&o, &out_shape) as u32, flat(fi, &dimsf) as u32, flat(gi, &dimsg) as u32]);
+                let o: Vec<usize> = fi
+                    .iter()
+                    .zip(gi)
+                    .zip(&dimsg)
+                    .map(|((a, b), n)| a * n + b)
+                    .collect();
+                terms.push([
+                    flat(&o, &out_shape) as u32,
+                    flat(fi, &dimsf) as u32,
+                    flat(gi, &dimsg) as u32,
+                ]);
             });
         });
-        Some(self.b.tensordot(f[0].0, f[1].0, terms, df * dg))
+        Some(self.b.tensordot(f[0].0, f[1].0, terms, d))
     }
 
     fn re(&mut self, x: NodeId, n: usize) -> NodeId {
-        self.b.select(x, (0..n).map(|k| (2 * (k % (self.b.dim(x) / 2))) as u32).collect())
+        self.b.select(
+            x,
+            (0..n)
+                .map(|k| (2 * (k % (self.b.dim(x) / 2))) as u32)
+                .collect(),
+        )
     }
 
     fn im(&mut self, x: NodeId, n: usize) -> NodeId {
-        self.b.select(x, (0..n).map(|k| (2 * (k % (self.b.dim(x) / 2)) + 1) as u32).collect())
+        self.b.select(
+            x,
+            (0..n)
+                .map(|k| (2 * (k % (self.b.dim(x) / 2)) + 1) as u32)
+                .collect(),
+        )
     }
 
     fn interleave(&mut self, re: NodeId, im: NodeId) -> NodeId {
         let n = self.b.dim(re).max(self.b.dim(im));
-        let re = self.b.place(re, (0..n).map(|k| 2 * k as u32).collect(), 2 * n);
-        let im = self.b.place(im, (0..n).map(|k| 2 * k as u32 + 1).collect(), 2 * n);
+        let re = self
+            .b
+            .place(re, (0..n).map(|k| 2 * k as u32).collect(), 2 * n);
+        let im = self
+            .b
+            .place(im, (0..n).map(|k| 2 * k as u32 + 1).collect(), 2 * n);
         self.b.binary(Binary::Add, re, im)
     }
 
@@ -828,9 +1102,16 @@ impl<'a> Checker<'a> {
         match name {
             "Real2Complex" | "Imag2Complex" | "ComplexExp1j" => {
                 let d = self.b.dim(x);
+                self.out_dim(name, d.checked_mul(2), span)?;
                 return Some(match name {
-                    "Real2Complex" => self.b.place(x, (0..d).map(|k| 2 * k as u32).collect(), 2 * d),
-                    "Imag2Complex" => self.b.place(x, (0..d).map(|k| 2 * k as u32 + 1).collect(), 2 * d),
+                    "Real2Complex" => {
+                        self.b
+                            .place(x, (0..d).map(|k| 2 * k as u32).collect(), 2 * d)
+                    }
+                    "Imag2Complex" => {
+                        self.b
+                            .place(x, (0..d).map(|k| 2 * k as u32 + 1).collect(), 2 * d)
+                    }
                     _ => {
                         let c = self.b.unary(Unary::Cos, x);
                         let s = self.b.unary(Unary::Sin, x);
@@ -852,9 +1133,16 @@ impl<'a> Checker<'a> {
             "ComplexImag" => Some(self.im(x, n)),
             "ComplexSquareAbs" | "ComplexAbs" => {
                 let (r, i) = (self.re(x, n), self.im(x, n));
-                let (r2, i2) = (self.b.unary(Unary::Square, r), self.b.unary(Unary::Square, i));
+                let (r2, i2) = (
+                    self.b.unary(Unary::Square, r),
+                    self.b.unary(Unary::Square, i),
+                );
                 let s = self.b.binary(Add, r2, i2);
-                Some(if name == "ComplexAbs" { self.b.unary(Unary::Sqrt, s) } else { s })
+                Some(if name == "ComplexAbs" {
+                    self.b.unary(Unary::Sqrt, s)
+                } else {
+                    s
+                })
             }
             "ComplexAngle" => {
                 let (r, i) = (self.re(x, n), self.im(x, n));
@@ -878,7 +1166,7 @@ impl<'a> Checker<'a> {
                 Some(self.interleave(sr, si))
             }
             "ComplexSumT" => {
-                let d = self.int_param(&p[0], "the dimension", 2)? as usize;
+                let d = self.dim_param(&p[0], 2)?;
                 if n != 1 || d % 2 != 0 {
                     return self.dim_error(span, format!("`ComplexSumT` replicates one complex number (dimension 2) to an even dimension, got {} to {d}", 2 * n));
                 }
@@ -896,7 +1184,13 @@ impl<'a> Checker<'a> {
         if !(n == m || n == 1 || m == 1) {
             return self.dim_error(
                 span,
-                format!("dimension mismatch in `{name}`: {} (`{}`) and {} (`{}`) complex numbers", n, self.text(f[0].1), m, self.text(f[1].1)),
+                format!(
+                    "dimension mismatch in `{name}`: {} (`{}`) and {} (`{}`) complex numbers",
+                    n,
+                    self.text(f[0].1),
+                    m,
+                    self.text(f[1].1)
+                ),
             );
         }
         let k = n.max(m);
@@ -917,9 +1211,15 @@ impl<'a> Checker<'a> {
                 let (a, b2) = (self.b.binary(Mult, xr, yr), self.b.binary(Mult, xi, yi));
                 let (c, d) = (self.b.binary(Mult, xi, yr), self.b.binary(Mult, xr, yi));
                 let (nr, ni) = (self.b.binary(Add, a, b2), self.b.binary(Subtract, c, d));
-                let (yr2, yi2) = (self.b.unary(Unary::Square, yr), self.b.unary(Unary::Square, yi));
+                let (yr2, yi2) = (
+                    self.b.unary(Unary::Square, yr),
+                    self.b.unary(Unary::Square, yi),
+                );
                 let den = self.b.binary(Add, yr2, yi2);
-                let (r, i) = (self.b.binary(Binary::Divide, nr, den), self.b.binary(Binary::Divide, ni, den));
+                let (r, i) = (
+                    self.b.binary(Binary::Divide, nr, den),
+                    self.b.binary(Binary::Divide, ni, den),
+                );
                 self.interleave(r, i)
             }
             _ => unreachable!("every complex name of SURFACE is handled: {name}"),
@@ -928,7 +1228,8 @@ impl<'a> Checker<'a> {
 
     fn bare_var(&mut self, args: &[Expr], span: Span) -> Res {
         let nums: Option<Vec<i64>> = args.iter().map(int_literal).collect();
-        let Some([ind, dim, cat]) = nums.as_deref().map(|v| <[i64; 3]>::try_from(v).ok()).flatten() else {
+        let Some([ind, dim, cat]) = nums.as_deref().and_then(|v| <[i64; 3]>::try_from(v).ok())
+        else {
             return self.error_label(
                 ErrorKind::Arity,
                 span,
@@ -937,10 +1238,25 @@ impl<'a> Checker<'a> {
             );
         };
         let Some(cat) = (cat >= 0).then(|| Cat::from_number(cat as u64)).flatten() else {
-            return self.error(ErrorKind::Alias, span, "the category of `Var` must be 0 (i), 1 (j) or 2 (parameter)");
+            return self.error(
+                ErrorKind::Alias,
+                span,
+                "the category of `Var` must be 0 (i), 1 (j) or 2 (parameter)",
+            );
         };
         if ind < 0 || dim < 1 {
-            return self.error(ErrorKind::Alias, span, "`Var` needs a non-negative index and a dimension of at least 1");
+            return self.error(
+                ErrorKind::Alias,
+                span,
+                "`Var` needs a non-negative index and a dimension of at least 1",
+            );
+        }
+        if dim as u64 > MAX_DIM as u64 {
+            return self.error(
+                ErrorKind::Alias,
+                span,
+                format!("the dimension of `Var` must be at most {MAX_DIM}"),
+            );
         }
         let (ind, dim) = (ind as usize, dim as usize);
         if let Some(v) = self.b.vars().iter().find(|v| v.index == ind) {
@@ -955,10 +1271,23 @@ impl<'a> Checker<'a> {
                 return self.error(ErrorKind::Alias, span, msg);
             }
         } else {
-            self.b.add_var(VarInfo { name: format!("Var({ind},{dim},{})", cat.number()), index: ind, dim, cat });
+            self.b.add_var(VarInfo {
+                name: format!("Var({ind},{dim},{})", cat.number()),
+                index: ind,
+                dim,
+                cat,
+            });
         }
         Some(self.b.var(ind))
     }
+}
+
+/// The product of dimensions, `None` if it overflows or if one is 0.
+fn product(v: &[usize]) -> Option<usize> {
+    v.iter().try_fold(
+        1usize,
+        |acc, &d| if d == 0 { None } else { acc.checked_mul(d) },
+    )
 }
 
 fn has_dup(v: &[usize]) -> bool {
@@ -1002,12 +1331,16 @@ fn int_literal(e: &Expr) -> Option<i64> {
     }
 }
 
-/// The closest name within edit distance 2, for "did you mean" hints.
+/// The closest name, for "did you mean" hints: the same name in another case, or one within an edit
+/// distance of a third of the name's length (at least 1), as rustc does; none by distance for names of
+/// one or two letters, where every other short name would be "close".
 pub(crate) fn suggest<'n>(name: &str, candidates: &[&'n str]) -> Option<&'n str> {
+    let len = name.chars().count();
+    let limit = if len <= 2 { 0 } else { len.max(3) / 3 };
     candidates
         .iter()
         .map(|c| (levenshtein(&name.to_lowercase(), &c.to_lowercase()), *c))
-        .filter(|(d, c)| *d <= 2.min(c.len().saturating_sub(1)).max(1) && *d > 0 || (*d == 0 && *c != name))
+        .filter(|(d, c)| if *d == 0 { *c != name } else { *d <= limit })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -97,7 +97,12 @@ impl FormulaError {
         let end = (self.span.end as usize).clamp(start, self.source.len());
         let pad = self.source[..start].chars().count();
         let width = self.source[start..end].chars().count().max(1);
-        let mut s = format!("    {}\n    {}{}", self.source, " ".repeat(pad), "^".repeat(width));
+        let mut s = format!(
+            "    {}\n    {}{}",
+            self.source,
+            " ".repeat(pad),
+            "^".repeat(width)
+        );
         if !self.label.is_empty() {
             s.push(' ');
             s.push_str(&self.label);

@@ -139,7 +139,11 @@ pub struct Builder {
 impl Builder {
     /// A builder over the given variables.
     pub fn new(vars: Vec<VarInfo>) -> Self {
-        Builder { nodes: Vec::new(), memo: HashMap::new(), vars }
+        Builder {
+            nodes: Vec::new(),
+            memo: HashMap::new(),
+            vars,
+        }
     }
 
     /// The variables.
@@ -188,7 +192,13 @@ impl Builder {
         let (op, args, dim) = key.clone();
         let mut deps = Deps::default();
         if let Op::Var(v) = op {
-            match self.vars.iter().find(|x| x.index == v as usize).map(|x| x.cat).unwrap_or(Cat::Pm) {
+            match self
+                .vars
+                .iter()
+                .find(|x| x.index == v as usize)
+                .map(|x| x.cat)
+                .unwrap_or(Cat::Pm)
+            {
                 Cat::Vi => deps.i = true,
                 Cat::Vj => deps.j = true,
                 Cat::Pm => {}
@@ -200,14 +210,23 @@ impl Builder {
             deps.j |= d.j;
         }
         let id = NodeId(self.nodes.len() as u32);
-        self.nodes.push(Node { op, args, dim, deps });
+        self.nodes.push(Node {
+            op,
+            args,
+            dim,
+            deps,
+        });
         self.memo.insert(key, id);
         id
     }
 
     /// The variable at call position `index` (it must be among [`Builder::vars`]).
     pub fn var(&mut self, index: usize) -> NodeId {
-        let dim = self.vars.iter().find(|v| v.index == index).map_or(1, |v| v.dim);
+        let dim = self
+            .vars
+            .iter()
+            .find(|v| v.index == index)
+            .map_or(1, |v| v.dim);
         self.raw(Op::Var(index as u32), vec![], dim)
     }
 
@@ -236,10 +255,10 @@ impl Builder {
                 return self.zero(d);
             }
         }
-        if u == Unary::Minus {
-            if let Op::Unary(Unary::Minus) = self.node(a).op {
-                return self.node(a).args[0];
-            }
+        if u == Unary::Minus
+            && let Op::Unary(Unary::Minus) = self.node(a).op
+        {
+            return self.node(a).args[0];
         }
         if u == Unary::Pow(1) {
             return a;

@@ -77,7 +77,12 @@ impl Layout {
                 (slot, at)
             })
             .collect();
-        Layout { vars, outer_dim: o, inner_dim: i, param_dim: p }
+        Layout {
+            vars,
+            outer_dim: o,
+            inner_dim: i,
+            param_dim: p,
+        }
     }
 }
 
@@ -93,8 +98,12 @@ impl Kernel {
         let vars = resolve(aliases)?;
         let whole = Span::new(0, formula.len());
         if axis > 1 {
-            return Err(FormulaError::new(ErrorKind::Reduction, whole, format!("axis must be 0 or 1, got {axis}"))
-                .with_label("1 reduces over j, 0 over i"));
+            return Err(FormulaError::new(
+                ErrorKind::Reduction,
+                whole,
+                format!("axis must be 0 or 1, got {axis}"),
+            )
+            .with_label("1 reduces over j, 0 over i"));
         }
         let ast = parse(formula)?;
         let mut ck = Checker::new(formula, Builder::new(vars));
@@ -111,7 +120,9 @@ impl Kernel {
         }
         let dim = ck.b.dim(root);
         let red_err = |msg: String, label: &str| {
-            Err(FormulaError::new(ErrorKind::Reduction, whole, msg).with_label(label).in_source(formula))
+            Err(FormulaError::new(ErrorKind::Reduction, whole, msg)
+                .with_label(label)
+                .in_source(formula))
         };
         match reduction {
             Reduction::LogSumExp | Reduction::SumSoftMaxWeight if dim != 1 => {
@@ -136,7 +147,10 @@ impl Kernel {
             _ => {}
         }
         if reduction.k() == Some(0) {
-            return red_err(format!("`{reduction}` needs K >= 1"), "K is the number of values kept");
+            return red_err(
+                format!("`{reduction}` needs K >= 1"),
+                "K is the number of values kept",
+            );
         }
         let mut indices: Vec<usize> = ck.b.vars().iter().map(|v| v.index).collect();
         indices.sort();
@@ -144,7 +158,10 @@ impl Kernel {
             return Err(FormulaError::new(
                 ErrorKind::Alias,
                 whole,
-                format!("variable indices must be 0..{}: index {missing} is missing", indices.len()),
+                format!(
+                    "variable indices must be 0..{}: index {missing} is missing",
+                    indices.len()
+                ),
             )
             .with_label("explicit indices such as `Vi(2, 3)` leave a gap")
             .in_source(formula));
@@ -152,7 +169,13 @@ impl Kernel {
         let mut roots = vec![root];
         roots.extend(root2);
         let (ir, roots) = ck.b.finish(&roots);
-        Ok(Kernel { ir, formula: roots[0], formula2: roots.get(1).copied(), reduction, axis })
+        Ok(Kernel {
+            ir,
+            formula: roots[0],
+            formula2: roots.get(1).copied(),
+            reduction,
+            axis,
+        })
     }
 
     /// Dimension of F.
@@ -186,7 +209,9 @@ impl Kernel {
     pub fn check_solve(&self, name: &str, formula: &str) -> Result<usize, FormulaError> {
         let whole = Span::new(0, formula.len());
         let err = |kind, msg: String, label: &str| {
-            Err(FormulaError::new(kind, whole, msg).with_label(label).in_source(formula))
+            Err(FormulaError::new(kind, whole, msg)
+                .with_label(label)
+                .in_source(formula))
         };
         let Some(v) = self.ir.vars.iter().find(|v| v.name == name) else {
             return err(
@@ -196,20 +221,31 @@ impl Kernel {
             );
         };
         if self.reduction != Reduction::Sum {
-            return err(ErrorKind::Reduction, "a solve needs the `Sum` reduction".into(), "K a is a sum over j");
+            return err(
+                ErrorKind::Reduction,
+                "a solve needs the `Sum` reduction".into(),
+                "K a is a sum over j",
+            );
         }
         let inner = if self.axis == 1 { Cat::Vj } else { Cat::Vi };
         if v.cat != inner {
             return err(
                 ErrorKind::NotLinear,
-                format!("the solved variable `{name}` is {}, but the reduction runs over {inner}", v.cat),
+                format!(
+                    "the solved variable `{name}` is {}, but the reduction runs over {inner}",
+                    v.cat
+                ),
                 "K a sums over the solved variable's index",
             );
         }
         if self.dim() != v.dim {
             return err(
                 ErrorKind::Dimension,
-                format!("the formula has dimension {}, but the solved variable `{name}` has {}", self.dim(), v.dim),
+                format!(
+                    "the formula has dimension {}, but the solved variable `{name}` has {}",
+                    self.dim(),
+                    v.dim
+                ),
                 "K a must have the shape of a",
             );
         }
@@ -254,17 +290,27 @@ fn linearity(ir: &Ir, root: NodeId, v: usize) -> Lin {
             let linear_in_all = a.iter().all(|&l| l == Lin::Linear);
             let one_linear = a.iter().filter(|&&l| l == Lin::Linear).count() == 1;
             match &node.op {
-                Op::Unary(Unary::Minus)
-                | Op::Sum
-                | Op::SumT
-                | Op::Select(_)
-                | Op::Place(_) => Lin::Linear,
-                Op::Binary(Binary::Add | Binary::Subtract) | Op::Concat if linear_in_all => Lin::Linear,
-                Op::Binary(Binary::Mult) | Op::Scalprod | Op::TensorDot(_) if one_linear => Lin::Linear,
-                Op::Binary(Binary::Divide) if a[0] == Lin::Linear && a[1] == Lin::Const => Lin::Linear,
-                Op::Ternary(Ternary::IfElse) if a[0] == Lin::Const && a[1] != Lin::NonLinear && a[2] != Lin::NonLinear => {
+                Op::Unary(Unary::Minus) | Op::Sum | Op::SumT | Op::Select(_) | Op::Place(_) => {
+                    Lin::Linear
+                }
+                Op::Binary(Binary::Add | Binary::Subtract) | Op::Concat if linear_in_all => {
+                    Lin::Linear
+                }
+                Op::Binary(Binary::Mult) | Op::Scalprod | Op::TensorDot(_) if one_linear => {
+                    Lin::Linear
+                }
+                Op::Binary(Binary::Divide) if a[0] == Lin::Linear && a[1] == Lin::Const => {
+                    Lin::Linear
+                }
+                Op::Ternary(Ternary::IfElse)
+                    if a[0] == Lin::Const && a[1] != Lin::NonLinear && a[2] != Lin::NonLinear =>
+                {
                     // Both branches must be linear (a constant branch would make it affine).
-                    if a[1] == Lin::Linear && a[2] == Lin::Linear { Lin::Linear } else { Lin::NonLinear }
+                    if a[1] == Lin::Linear && a[2] == Lin::Linear {
+                        Lin::Linear
+                    } else {
+                        Lin::NonLinear
+                    }
                 }
                 _ => Lin::NonLinear,
             }

@@ -83,10 +83,14 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, FormulaError> {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
-            out.push(Token { tok: Tok::Ident(src[start..i].to_string()), span: Span::new(start, i) });
+            out.push(Token {
+                tok: Tok::Ident(src[start..i].to_string()),
+                span: Span::new(start, i),
+            });
             continue;
         }
-        if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(|b| b.is_ascii_digit())) {
+        if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(|b| b.is_ascii_digit()))
+        {
             let mut is_float = false;
             while i < bytes.len() && bytes[i].is_ascii_digit() {
                 i += 1;
@@ -128,8 +132,12 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, FormulaError> {
                 match text.parse::<f64>() {
                     Ok(v) => Tok::Float(v),
                     Err(_) => {
-                        return Err(FormulaError::new(ErrorKind::Lex, span, format!("malformed number `{text}`"))
-                            .in_source(src));
+                        return Err(FormulaError::new(
+                            ErrorKind::Lex,
+                            span,
+                            format!("malformed number `{text}`"),
+                        )
+                        .in_source(src));
                     }
                 }
             } else {
@@ -148,13 +156,13 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, FormulaError> {
             out.push(Token { tok, span });
             continue;
         }
-        let two = if i + 1 < bytes.len() { Some(&src[i..i + 2]) } else { None };
-        let (tok, len) = match two {
-            Some("**") => (Tok::Pow, 2),
-            Some("<=") => (Tok::Le, 2),
-            Some(">=") => (Tok::Ge, 2),
-            Some("==") => (Tok::EqEq, 2),
-            Some("!=") => (Tok::Ne, 2),
+        // Bytes, not `&src[i..i + 2]`: that would panic inside a multi-byte character.
+        let (tok, len) = match bytes.get(i..i + 2) {
+            Some(b"**") => (Tok::Pow, 2),
+            Some(b"<=") => (Tok::Le, 2),
+            Some(b">=") => (Tok::Ge, 2),
+            Some(b"==") => (Tok::EqEq, 2),
+            Some(b"!=") => (Tok::Ne, 2),
             _ => match c {
                 b'(' => (Tok::LParen, 1),
                 b')' => (Tok::RParen, 1),
@@ -181,7 +189,10 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, FormulaError> {
                 }
             },
         };
-        out.push(Token { tok, span: Span::new(i, i + len) });
+        out.push(Token {
+            tok,
+            span: Span::new(i, i + len),
+        });
         i += len;
     }
     Ok(out)
@@ -193,7 +204,11 @@ mod tests {
 
     #[test]
     fn numbers_and_operators() {
-        let t: Vec<Tok> = tokenize("1.5e-3*x-2 ** .5 >= y").unwrap().into_iter().map(|t| t.tok).collect();
+        let t: Vec<Tok> = tokenize("1.5e-3*x-2 ** .5 >= y")
+            .unwrap()
+            .into_iter()
+            .map(|t| t.tok)
+            .collect();
         assert_eq!(
             t,
             vec![
@@ -219,5 +234,9 @@ mod tests {
         assert_eq!(e.span, Span::new(0, 2));
         let e = tokenize("é").unwrap_err();
         assert_eq!(e.span, Span::new(0, 2));
+        let e = tokenize(" ꬉ").unwrap_err();
+        assert_eq!(e.span, Span::new(1, 4));
+        let e = tokenize("x*é").unwrap_err();
+        assert_eq!(e.span, Span::new(2, 4));
     }
 }

@@ -246,7 +246,11 @@ impl Op {
                         arg = k;
                     }
                 }
-                out[0] = if matches!(self, Op::Max) { best } else { arg as f64 };
+                out[0] = if matches!(self, Op::Max) {
+                    best
+                } else {
+                    arg as f64
+                };
             }
             Op::Min | Op::ArgMin => {
                 let (mut best, mut arg) = (args[0][0], 0);
@@ -256,7 +260,11 @@ impl Op {
                         arg = k;
                     }
                 }
-                out[0] = if matches!(self, Op::Min) { best } else { arg as f64 };
+                out[0] = if matches!(self, Op::Min) {
+                    best
+                } else {
+                    arg as f64
+                };
             }
             Op::Scalprod => out[0] = args[0].iter().zip(args[1]).map(|(a, b)| a * b).sum(),
             Op::Select(idx) => {

@@ -131,7 +131,10 @@ impl Reduction {
 
     /// Sum-type reductions (the ones the block and Kahan sum schemes apply to).
     pub fn is_sum_type(&self) -> bool {
-        matches!(self, Reduction::Sum | Reduction::LogSumExp | Reduction::SumSoftMaxWeight)
+        matches!(
+            self,
+            Reduction::Sum | Reduction::LogSumExp | Reduction::SumSoftMaxWeight
+        )
     }
 }
 

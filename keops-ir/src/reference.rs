@@ -27,7 +27,11 @@ pub fn eval_nodes(ir: &Ir, vars: &[&[f64]]) -> Vec<Vec<f64>> {
         match node.op {
             Op::Var(k) => out.copy_from_slice(vars[k as usize]),
             ref op => {
-                let args: Vec<&[f64]> = node.args.iter().map(|a| vals[a.index()].as_slice()).collect();
+                let args: Vec<&[f64]> = node
+                    .args
+                    .iter()
+                    .map(|a| vals[a.index()].as_slice())
+                    .collect();
                 op.eval(&args, &mut out);
             }
         }
@@ -45,7 +49,10 @@ pub fn eval(ir: &Ir, node: NodeId, vars: &[&[f64]]) -> Vec<f64> {
 /// `Vj` gives N, and 1 if there is none. `inputs[k]` holds variable k row-major.
 pub fn sizes(ir: &Ir, inputs: &[&[f64]]) -> (usize, usize) {
     let rows = |cat: Cat| {
-        ir.vars.iter().find(|v| v.cat == cat).map_or(1, |v| inputs[v.index].len() / v.dim)
+        ir.vars
+            .iter()
+            .find(|v| v.cat == cat)
+            .map_or(1, |v| inputs[v.index].len() / v.dim)
     };
     (rows(Cat::Vi), rows(Cat::Vj))
 }
@@ -92,7 +99,10 @@ pub fn genred(kernel: &Kernel, inputs: &[&[f64]]) -> RefOutput {
             let g = kernel.formula2.map(|g| vals[g.index()].as_slice());
             acc.push(f, g, t);
         }
-        acc.finish(&mut values[r * cols..(r + 1) * cols], &mut indices[r * cols..(r + 1) * cols]);
+        acc.finish(
+            &mut values[r * cols..(r + 1) * cols],
+            &mut indices[r * cols..(r + 1) * cols],
+        );
     }
     let kind = red_kind.output_kind();
     use crate::OutputKind::*;
@@ -108,12 +118,13 @@ pub fn genred(kernel: &Kernel, inputs: &[&[f64]]) -> RefOutput {
 struct Acc {
     red: Reduction,
     dim: usize,
-    /// Sum / Min / Max / LogSumExp's running sums; KMin: K values per component (component-major).
+    /// `Sum` / `Min` / `Max` / `LogSumExp`'s running sums; `KMin`: K values per component
+    /// (component-major).
     v: Vec<f64>,
     /// Arg indices (same layout as `v`).
     idx: Vec<usize>,
-    /// LogSumExp / SumSoftMaxWeight: the running maximum; SumSoftMaxWeight: `v` holds the weighted sums,
-    /// `den` the plain one.
+    /// `LogSumExp` / `SumSoftMaxWeight`: the running maximum; `SumSoftMaxWeight`: `v` holds the weighted
+    /// sums, `den` the plain one.
     max: f64,
     den: f64,
 }
@@ -124,10 +135,19 @@ impl Acc {
             Reduction::Sum => (dim, 0.0),
             Reduction::Min | Reduction::ArgMin | Reduction::MinArgMin => (dim, f64::INFINITY),
             Reduction::Max | Reduction::ArgMax | Reduction::MaxArgMax => (dim, f64::NEG_INFINITY),
-            Reduction::KMin(k) | Reduction::ArgKMin(k) | Reduction::KMinArgKMin(k) => (k * dim, f64::INFINITY),
+            Reduction::KMin(k) | Reduction::ArgKMin(k) | Reduction::KMinArgKMin(k) => {
+                (k * dim, f64::INFINITY)
+            }
             Reduction::LogSumExp | Reduction::SumSoftMaxWeight => (dim2, 0.0),
         };
-        Acc { red, dim, v: vec![init; n], idx: vec![0; n], max: f64::NEG_INFINITY, den: 0.0 }
+        Acc {
+            red,
+            dim,
+            v: vec![init; n],
+            idx: vec![0; n],
+            max: f64::NEG_INFINITY,
+            den: 0.0,
+        }
     }
 
     fn push(&mut self, f: &[f64], g: Option<&[f64]>, t: usize) {
@@ -138,32 +158,32 @@ impl Acc {
                 }
             }
             Reduction::Min | Reduction::ArgMin | Reduction::MinArgMin => {
-                for d in 0..self.dim {
-                    if f[d] < self.v[d] {
-                        self.v[d] = f[d];
+                for (d, &x) in f.iter().enumerate().take(self.dim) {
+                    if x < self.v[d] {
+                        self.v[d] = x;
                         self.idx[d] = t;
                     }
                 }
             }
             Reduction::Max | Reduction::ArgMax | Reduction::MaxArgMax => {
-                for d in 0..self.dim {
-                    if f[d] > self.v[d] {
-                        self.v[d] = f[d];
+                for (d, &x) in f.iter().enumerate().take(self.dim) {
+                    if x > self.v[d] {
+                        self.v[d] = x;
                         self.idx[d] = t;
                     }
                 }
             }
             Reduction::KMin(k) | Reduction::ArgKMin(k) | Reduction::KMinArgKMin(k) => {
-                for d in 0..self.dim {
+                for (d, &x) in f.iter().enumerate().take(self.dim) {
                     let vals = &mut self.v[d * k..(d + 1) * k];
                     let idx = &mut self.idx[d * k..(d + 1) * k];
                     // Insertion with strict `<`: an equal value goes after the ones already kept.
-                    if let Some(p) = (0..k).find(|&p| f[d] < vals[p]) {
+                    if let Some(p) = (0..k).find(|&p| x < vals[p]) {
                         for q in (p + 1..k).rev() {
                             vals[q] = vals[q - 1];
                             idx[q] = idx[q - 1];
                         }
-                        vals[p] = f[d];
+                        vals[p] = x;
                         idx[p] = t;
                     }
                 }

@@ -66,7 +66,11 @@ fn table(v: &Value) -> Vec<Vec<f64>> {
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array().expect("a list").iter().map(|s| s.as_str().expect("a string").to_string()).collect()
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|s| s.as_str().expect("a string").to_string())
+        .collect()
 }
 
 impl Case {
@@ -91,7 +95,11 @@ impl Case {
     fn call_order(&self) -> Vec<String> {
         match &self.args {
             Some(a) => a.clone(),
-            None => self.aliases.iter().map(|a| a.split('=').next().unwrap_or("").trim().to_string()).collect(),
+            None => self
+                .aliases
+                .iter()
+                .map(|a| a.split('=').next().unwrap_or("").trim().to_string())
+                .collect(),
         }
     }
 
@@ -112,9 +120,15 @@ impl Case {
 
 fn load_cases() -> Vec<Case> {
     let path = data_dir().join("ops.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let json: Value = serde_json::from_str(&text).expect("ops.json is JSON");
-    json["cases"].as_array().expect("cases").iter().map(Case::from_json).collect()
+    json["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(Case::from_json)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -149,10 +163,21 @@ impl Failure {
 }
 
 fn build(case: &Case) -> Result<Kernel, Failure> {
-    let aliases: Vec<Alias> =
-        case.aliases.iter().map(|a| Alias::parse(a)).collect::<Result<_, _>>().map_err(Failure::Alias)?;
+    let aliases: Vec<Alias> = case
+        .aliases
+        .iter()
+        .map(|a| Alias::parse(a))
+        .collect::<Result<_, _>>()
+        .map_err(Failure::Alias)?;
     let red = Reduction::from_name(&case.reduction, case.k).ok_or(Failure::NoSuchReduction)?;
-    Kernel::build(&case.formula, case.formula2.as_deref(), &aliases, red, case.axis).map_err(Failure::Build)
+    Kernel::build(
+        &case.formula,
+        case.formula2.as_deref(),
+        &aliases,
+        red,
+        case.axis,
+    )
+    .map_err(Failure::Build)
 }
 
 /// An output in the layout of ops.json (values, then indices as floats, per row), with a flag per
@@ -166,16 +191,27 @@ struct Table {
 fn run(case: &Case, kernel: &Kernel) -> Result<Table, String> {
     let order = case.call_order();
     if order.len() != kernel.ir.vars.len() {
-        return Err(format!("{} call arguments but the kernel has {} variables", order.len(), kernel.ir.vars.len()));
+        return Err(format!(
+            "{} call arguments but the kernel has {} variables",
+            order.len(),
+            kernel.ir.vars.len()
+        ));
     }
     let mut data = Vec::new();
     for (k, (v, name)) in kernel.ir.vars.iter().zip(&order).enumerate() {
         if v.index != k || &v.name != name {
-            return Err(format!("variable {k} is `{}` (index {}), the call passes `{name}`", v.name, v.index));
+            return Err(format!(
+                "variable {k} is `{}` (index {}), the call passes `{name}`",
+                v.name, v.index
+            ));
         }
         let flat = case.flat(name);
-        if flat.len() % v.dim != 0 {
-            return Err(format!("input `{name}` has {} values, not a multiple of its dimension {}", flat.len(), v.dim));
+        if !flat.len().is_multiple_of(v.dim) {
+            return Err(format!(
+                "input `{name}` has {} values, not a multiple of its dimension {}",
+                flat.len(),
+                v.dim
+            ));
         }
         data.push(flat);
     }
@@ -192,7 +228,11 @@ fn to_table(kernel: &Kernel, out: &reference::RefOutput) -> Table {
             row.extend_from_slice(&v[r * out.cols..(r + 1) * out.cols]);
         }
         if let Some(ix) = &out.indices {
-            row.extend(ix[r * out.cols..(r + 1) * out.cols].iter().map(|&i| i as f64));
+            row.extend(
+                ix[r * out.cols..(r + 1) * out.cols]
+                    .iter()
+                    .map(|&i| i as f64),
+            );
         }
         rows.push(row);
     }
@@ -218,15 +258,27 @@ fn close(want: f64, got: f64) -> bool {
 /// Compares with an expected table; `Err` describes the first mismatches.
 fn compare(want: &[Vec<f64>], got: &Table) -> Result<(), String> {
     if want.len() != got.rows.len() {
-        return Err(format!("expected {} rows, got {}", want.len(), got.rows.len()));
+        return Err(format!(
+            "expected {} rows, got {}",
+            want.len(),
+            got.rows.len()
+        ));
     }
     let mut bad = Vec::new();
     for (r, (w, g)) in want.iter().zip(&got.rows).enumerate() {
         if w.len() != g.len() {
-            return Err(format!("row {r}: expected {} columns, got {}", w.len(), g.len()));
+            return Err(format!(
+                "row {r}: expected {} columns, got {}",
+                w.len(),
+                g.len()
+            ));
         }
         for (c, (&a, &b)) in w.iter().zip(g).enumerate() {
-            let ok = if got.index_col[c] { a == b } else { close(a, b) };
+            let ok = if got.index_col[c] {
+                a == b
+            } else {
+                close(a, b)
+            };
             if !ok {
                 bad.push(format!("[{r}][{c}] expected {a:e}, got {b:e}"));
             }
@@ -302,13 +354,17 @@ fn exact_powf_pm(c: &Case) -> Vec<Vec<f64>> {
 /// `Powf(x,y)*w`, x and y of category i, w one j row.
 fn exact_powf_edge(c: &Case) -> Vec<Vec<f64>> {
     let (x, y, w) = (c.rows("x"), c.rows("y"), c.rows("w"));
-    sum_ij(x.len(), w.len(), |i, j| vec![x[i][0].powf(y[i][0]) * w[j][0]])
+    sum_ij(x.len(), w.len(), |i, j| {
+        vec![x[i][0].powf(y[i][0]) * w[j][0]]
+    })
 }
 
 /// `LogSumExp` of `Log(x*y)`: `log Σ_j x_i y_j` (`-inf` when every term is 0).
 fn exact_lse_log_xy(c: &Case) -> Vec<Vec<f64>> {
     let (x, y) = (c.rows("x"), c.rows("y"));
-    x.iter().map(|xi| vec![y.iter().map(|yj| xi[0] * yj[0]).sum::<f64>().ln()]).collect()
+    x.iter()
+        .map(|xi| vec![y.iter().map(|yj| xi[0] * yj[0]).sum::<f64>().ln()])
+        .collect()
 }
 
 /// `SqDist(x,y)` summed over j (the `Vx`/`Vy` spelling).
@@ -320,7 +376,9 @@ fn exact_sqdist_sum(c: &Case) -> Vec<Vec<f64>> {
 /// `SqDist(x,y)*b` summed over j (the `a = Var(...)` spelling).
 fn exact_sqdist_b_sum(c: &Case) -> Vec<Vec<f64>> {
     let (x, y, b) = (c.rows("x"), c.rows("y"), c.rows("b"));
-    sum_ij(x.len(), y.len(), |i, j| vec![sqdist(&x[i], &y[j]) * b[j][0]])
+    sum_ij(x.len(), y.len(), |i, j| {
+        vec![sqdist(&x[i], &y[j]) * b[j][0]]
+    })
 }
 
 /// `2.5*x+y`.
@@ -348,10 +406,17 @@ fn exact_kmin_sqdist(c: &Case, k: usize) -> Vec<Vec<f64>> {
     let (x, y) = (c.rows("x"), c.rows("y"));
     x.iter()
         .map(|xi| {
-            let mut d: Vec<(f64, usize)> = y.iter().enumerate().map(|(j, yj)| (sqdist(xi, yj), j)).collect();
+            let mut d: Vec<(f64, usize)> = y
+                .iter()
+                .enumerate()
+                .map(|(j, yj)| (sqdist(xi, yj), j))
+                .collect();
             d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let d = &d[..k];
-            d.iter().map(|p| p.0).chain(d.iter().map(|p| p.1 as f64)).collect()
+            d.iter()
+                .map(|p| p.0)
+                .chain(d.iter().map(|p| p.1 as f64))
+                .collect()
         })
         .collect()
 }
@@ -492,18 +557,25 @@ fn check_deliberate(case: &Case, d: &Deliberate, t: &mut Tally) -> Result<(), St
     let built = build(case);
     match (&d.check, built) {
         (Check::Fails(kind), Err(f)) if f.kind() == Some(*kind) => Ok(()),
-        (Check::Fails(kind), Err(f)) => Err(format!("expected a {kind:?} error, got {}", f.describe())),
+        (Check::Fails(kind), Err(f)) => {
+            Err(format!("expected a {kind:?} error, got {}", f.describe()))
+        }
         (Check::Fails(kind), Ok(_)) => Err(format!("expected a {kind:?} error, but it built")),
         (Check::NoSuchReduction, Err(Failure::NoSuchReduction)) => {
             assert!(Reduction::from_name(&case.reduction, case.k).is_none());
             Ok(())
         }
-        (Check::NoSuchReduction, other) => {
-            Err(format!("expected Reduction::from_name to refuse `{}`, got {:?}", case.reduction, other.err()))
-        }
+        (Check::NoSuchReduction, other) => Err(format!(
+            "expected Reduction::from_name to refuse `{}`, got {:?}",
+            case.reduction,
+            other.err()
+        )),
         (_, Err(f)) => Err(format!("expected it to build, got {}", f.describe())),
         (Check::AsKeops, Ok(k)) => {
-            let want = case.output.as_ref().ok_or("no pykeops output to compare with")?;
+            let want = case
+                .output
+                .as_ref()
+                .ok_or("no pykeops output to compare with")?;
             compare(want, &run(case, &k)?)
         }
         (Check::Exact(exact), Ok(k)) => {
@@ -514,12 +586,17 @@ fn check_deliberate(case: &Case, d: &Deliberate, t: &mut Tally) -> Result<(), St
                 // The difference must be real (or the entry is stale), and pykeops' value must be the
                 // exact one up to its defect: float32 rounding, or NaN where the exact value is not.
                 if compare(keops, &got).is_ok() {
-                    t.failures.push(format!("{}: stale DELIBERATE entry: ours matches pykeops", case.name));
+                    t.failures.push(format!(
+                        "{}: stale DELIBERATE entry: ours matches pykeops",
+                        case.name
+                    ));
                 }
                 for (w, k) in want.iter().flatten().zip(keops.iter().flatten()) {
                     let f32_close = (w - k).abs() <= 1e-6 * w.abs().max(1.0);
                     if !(f32_close || k.is_nan() || w == k) {
-                        return Err(format!("pykeops gives {k:e} where the exact value is {w:e}: not the known defect"));
+                        return Err(format!(
+                            "pykeops gives {k:e} where the exact value is {w:e}: not the known defect"
+                        ));
                     }
                 }
             }
@@ -534,49 +611,72 @@ fn ops_json_conformance() {
     assert_eq!(cases.len(), 312, "ops.json holds 312 cases");
     let by_name: BTreeMap<&str, &Case> = cases.iter().map(|c| (c.name.as_str(), c)).collect();
     for d in DELIBERATE {
-        assert!(by_name.contains_key(d.name), "DELIBERATE names an unknown case {}", d.name);
+        assert!(
+            by_name.contains_key(d.name),
+            "DELIBERATE names an unknown case {}",
+            d.name
+        );
         assert!(!d.reason.is_empty());
     }
     for (name, _) in ERRORS {
-        assert!(by_name.get(name).is_some_and(|c| c.error.is_some()), "ERRORS names {name}, not an error case");
+        assert!(
+            by_name.get(name).is_some_and(|c| c.error.is_some()),
+            "ERRORS names {name}, not an error case"
+        );
     }
     let mut t = Tally::default();
     for case in &cases {
         if let Some(d) = DELIBERATE.iter().find(|d| d.name == case.name) {
             match check_deliberate(case, d, &mut t) {
                 Ok(()) => t.deliberate += 1,
-                Err(e) => t.failures.push(format!("{} (deliberate: {}): {e}", case.name, d.reason)),
+                Err(e) => t
+                    .failures
+                    .push(format!("{} (deliberate: {}): {e}", case.name, d.reason)),
             }
             continue;
         }
         if let Some(msg) = &case.error {
             let Some((_, expect)) = ERRORS.iter().find(|(n, _)| *n == case.name) else {
-                t.failures.push(format!("{}: pykeops errors ({msg}); add the expected kind to ERRORS", case.name));
+                t.failures.push(format!(
+                    "{}: pykeops errors ({msg}); add the expected kind to ERRORS",
+                    case.name
+                ));
                 continue;
             };
             match (expect, build(case)) {
                 (Expect::Kind(kind), Err(f)) if f.kind() == Some(*kind) => t.errors += 1,
                 (Expect::NoSuchReduction, Err(Failure::NoSuchReduction)) => t.errors += 1,
-                (Expect::Kind(kind), Err(f)) => {
-                    t.failures.push(format!("{}: expected a {kind:?} error, got {}", case.name, f.describe()))
-                }
+                (Expect::Kind(kind), Err(f)) => t.failures.push(format!(
+                    "{}: expected a {kind:?} error, got {}",
+                    case.name,
+                    f.describe()
+                )),
                 (Expect::NoSuchReduction, Err(f)) => t.failures.push(format!(
                     "{}: expected Reduction::from_name to refuse it, got {}",
                     case.name,
                     f.describe()
                 )),
-                (_, Ok(_)) => t.failures.push(format!("{}: pykeops errors ({msg}) but it built", case.name)),
+                (_, Ok(_)) => t.failures.push(format!(
+                    "{}: pykeops errors ({msg}) but it built",
+                    case.name
+                )),
             }
             continue;
         }
-        let want = case.output.as_ref().expect("a case has an output or an error");
+        let want = case
+            .output
+            .as_ref()
+            .expect("a case has an output or an error");
         let res = build(case)
             .map_err(|f| format!("does not build: {}", f.describe()))
             .and_then(|k| run(case, &k))
             .and_then(|got| compare(want, &got));
         match res {
             Ok(()) => t.passed += 1,
-            Err(e) => t.failures.push(format!("{} (`{}`, {}): {e}", case.name, case.formula, case.reduction)),
+            Err(e) => t.failures.push(format!(
+                "{} (`{}`, {}): {e}",
+                case.name, case.formula, case.reduction
+            )),
         }
     }
     println!(
@@ -591,7 +691,12 @@ fn ops_json_conformance() {
     for d in DELIBERATE {
         println!("  {:<36} {}", d.name, d.reason);
     }
-    assert!(t.failures.is_empty(), "{} failing cases:\n  {}", t.failures.len(), t.failures.join("\n  "));
+    assert!(
+        t.failures.is_empty(),
+        "{} failing cases:\n  {}",
+        t.failures.len(),
+        t.failures.join("\n  ")
+    );
     assert_eq!(t.passed + t.deliberate + t.errors, cases.len());
 }
 
@@ -614,15 +719,31 @@ fn smoke_63_90() {
 /// A little-endian float64 C-order `.npy` file (format 1.0 or 2.0): its shape and values.
 fn read_npy(path: &std::path::Path) -> (Vec<usize>, Vec<f64>) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}: not a .npy file", path.display());
+    assert_eq!(
+        &bytes[..6],
+        b"\x93NUMPY",
+        "{}: not a .npy file",
+        path.display()
+    );
     let (hlen, hstart) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        2 | 3 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
         v => panic!("{}: unknown .npy version {v}", path.display()),
     };
     let header = std::str::from_utf8(&bytes[hstart..hstart + hlen]).expect("an ASCII header");
-    assert!(header.contains("'descr': '<f8'"), "{}: not little-endian float64: {header}", path.display());
-    assert!(header.contains("'fortran_order': False"), "{}: not C order: {header}", path.display());
+    assert!(
+        header.contains("'descr': '<f8'"),
+        "{}: not little-endian float64: {header}",
+        path.display()
+    );
+    assert!(
+        header.contains("'fortran_order': False"),
+        "{}: not C order: {header}",
+        path.display()
+    );
     let shape_at = header.find("'shape': (").expect("a shape") + "'shape': (".len();
     let shape_end = shape_at + header[shape_at..].find(')').expect("a closing parenthesis");
     let shape: Vec<usize> = header[shape_at..shape_end]
@@ -633,8 +754,17 @@ fn read_npy(path: &std::path::Path) -> (Vec<usize>, Vec<f64>) {
         .collect();
     let data = &bytes[hstart + hlen..];
     let n: usize = shape.iter().product();
-    assert_eq!(data.len(), 8 * n, "{}: {} data bytes for shape {shape:?}", path.display(), data.len());
-    let values = data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+    assert_eq!(
+        data.len(),
+        8 * n,
+        "{}: {} data bytes for shape {shape:?}",
+        path.display(),
+        data.len()
+    );
+    let values = data
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect();
     (shape, values)
 }
 
@@ -650,16 +780,28 @@ fn seed_n1000_matches_pykeops() {
     let (bs, b) = read_npy(&dir.join("b.npy"));
     assert_eq!((xs, bs), (vec![1000, 3], vec![1000, 2]));
     let aliases = ["x = Vi(3)", "y = Vj(3)", "a = Vj(2)"].map(|a| Alias::parse(a).unwrap());
-    for (formula, file) in [("Exp(-Norm2(x - y)) * a", "K_exp_x_x_b.npy"), ("Exp(-SqDist(x,y)) * a", "K_gauss_x_x_b.npy")] {
+    for (formula, file) in [
+        ("Exp(-Norm2(x - y)) * a", "K_exp_x_x_b.npy"),
+        ("Exp(-SqDist(x,y)) * a", "K_gauss_x_x_b.npy"),
+    ] {
         let (ks, want) = read_npy(&dir.join(file));
         assert_eq!(ks, vec![1000, 2]);
         let k = Kernel::build(formula, None, &aliases, Reduction::Sum, 1).unwrap();
         let out = reference::genred(&k, &[&x, &x, &b]);
         assert_eq!((out.rows, out.cols), (1000, 2));
         let got = out.values.unwrap();
-        let err: f64 = want.iter().zip(&got).map(|(w, g)| (w - g) * (w - g)).sum::<f64>().sqrt();
+        let err: f64 = want
+            .iter()
+            .zip(&got)
+            .map(|(w, g)| (w - g) * (w - g))
+            .sum::<f64>()
+            .sqrt();
         let norm: f64 = want.iter().map(|w| w * w).sum::<f64>().sqrt();
         println!("{formula}: relative Frobenius error {:.3e}", err / norm);
-        assert!(err / norm < 1e-12, "{formula}: relative error {:e}", err / norm);
+        assert!(
+            err / norm < 1e-12,
+            "{formula}: relative error {:e}",
+            err / norm
+        );
     }
 }

@@ -50,9 +50,14 @@ fn parse_alias(input: ParseStream<'_>) -> syn::Result<AliasInput> {
     let content;
     let paren = parenthesized!(content in input);
     let nums: Punctuated<LitInt, Token![,]> = Punctuated::parse_terminated(&content)?;
-    let span = name.span().join(paren.span.close()).unwrap_or_else(|| name.span());
-    let vals: Vec<(usize, &LitInt)> =
-        nums.iter().map(|n| n.base10_parse::<usize>().map(|v| (v, n))).collect::<syn::Result<_>>()?;
+    let span = name
+        .span()
+        .join(paren.span.close())
+        .unwrap_or_else(|| name.span());
+    let vals: Vec<(usize, &LitInt)> = nums
+        .iter()
+        .map(|n| n.base10_parse::<usize>().map(|v| (v, n)))
+        .collect::<syn::Result<_>>()?;
     let cat = match kind.to_string().as_str() {
         "Vi" | "Vx" => Some(Cat::Vi),
         "Vj" | "Vy" => Some(Cat::Vj),
@@ -69,8 +74,9 @@ fn parse_alias(input: ParseStream<'_>) -> syn::Result<AliasInput> {
         (Some(c), [d]) => (None, *d, c),
         (Some(c), [i, d]) => (Some(i.0), *d, c),
         (None, [i, d, c]) => {
-            let cat = Cat::from_number(c.0 as u64)
-                .ok_or_else(|| syn::Error::new(c.1.span(), "category must be 0 (Vi), 1 (Vj) or 2 (Pm)"))?;
+            let cat = Cat::from_number(c.0 as u64).ok_or_else(|| {
+                syn::Error::new(c.1.span(), "category must be 0 (Vi), 1 (Vj) or 2 (Pm)")
+            })?;
             (Some(i.0), *d, cat)
         }
         _ => {
@@ -81,10 +87,18 @@ fn parse_alias(input: ParseStream<'_>) -> syn::Result<AliasInput> {
         }
     };
     if dim.0 == 0 {
-        return Err(syn::Error::new(dim.1.span(), "dimension must be at least 1"));
+        return Err(syn::Error::new(
+            dim.1.span(),
+            "dimension must be at least 1",
+        ));
     }
     Ok(AliasInput {
-        alias: Alias { name: name.to_string(), index, dim: dim.0, cat },
+        alias: Alias {
+            name: name.to_string(),
+            index,
+            dim: dim.0,
+            cat,
+        },
         name_span: name.span(),
         span,
     })
@@ -108,7 +122,10 @@ fn parse_reduction(input: ParseStream<'_>) -> syn::Result<(Reduction, Span)> {
             let msg = match (Reduction::from_name(&text, Some(1)), k) {
                 (Some(_), None) => format!("`{text}` needs K: write `{text}(k)`"),
                 _ if Reduction::from_name(&text, None).is_some() => format!("`{text}` takes no K"),
-                _ => format!("unknown reduction `{text}`; expected one of {}", Reduction::NAMES.join(", ")),
+                _ => format!(
+                    "unknown reduction `{text}`; expected one of {}",
+                    Reduction::NAMES.join(", ")
+                ),
             };
             Err(syn::Error::new(span, msg))
         }
@@ -118,7 +135,8 @@ fn parse_reduction(input: ParseStream<'_>) -> syn::Result<(Reduction, Span)> {
 impl Parse for KeopsInput {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
-        let (vis, name, body, item_form) = if input.peek(Token![struct]) || input.peek(Token![pub]) {
+        let (vis, name, body, item_form) = if input.peek(Token![struct]) || input.peek(Token![pub])
+        {
             let vis: Visibility = input.parse()?;
             input.parse::<Token![struct]>()?;
             let name: Ident = input.parse()?;
@@ -132,17 +150,32 @@ impl Parse for KeopsInput {
         let span = Span::call_site();
         let parser = move |s: ParseStream<'_>| parse_body(s, item_form);
         let fields = syn::parse::Parser::parse2(parser, body)?;
-        let formula = fields.formula.ok_or_else(|| syn::Error::new(span, "missing `formula`"))?;
-        let aliases = fields.aliases.ok_or_else(|| syn::Error::new(span, "missing `aliases`"))?;
+        let formula = fields
+            .formula
+            .ok_or_else(|| syn::Error::new(span, "missing `formula`"))?;
+        let aliases = fields
+            .aliases
+            .ok_or_else(|| syn::Error::new(span, "missing `aliases`"))?;
         let axis = fields.axis.ok_or_else(|| {
-            syn::Error::new(span, "missing `axis`: 1 reduces over j (one output row per i), 0 over i")
+            syn::Error::new(
+                span,
+                "missing `axis`: 1 reduces over j (one output row per i), 0 over i",
+            )
         })?;
         let mode = match (fields.reduction, fields.solve) {
             (Some(r), None) => Mode::Reduce(r.0),
             (None, Some(v)) => Mode::Solve(v),
-            (None, None) => return Err(syn::Error::new(span, "missing `reduction` (or `solve` for a kernel solve)")),
+            (None, None) => {
+                return Err(syn::Error::new(
+                    span,
+                    "missing `reduction` (or `solve` for a kernel solve)",
+                ));
+            }
             (Some(r), Some(_)) => {
-                return Err(syn::Error::new(r.1, "`reduction` and `solve` exclude each other: a solve is always a `Sum`"));
+                return Err(syn::Error::new(
+                    r.1,
+                    "`reduction` and `solve` exclude each other: a solve is always a `Sum`",
+                ));
             }
         };
         if let (Some(f2), Mode::Solve(_)) = (&fields.formula2, &mode) {
@@ -199,7 +232,10 @@ fn parse_body(input: ParseStream<'_>, item_form: bool) -> syn::Result<Fields> {
             "aliases" => {
                 let content;
                 bracketed!(content in input);
-                let list = Punctuated::<AliasInput, Token![,]>::parse_terminated_with(&content, parse_alias)?;
+                let list = Punctuated::<AliasInput, Token![,]>::parse_terminated_with(
+                    &content,
+                    parse_alias,
+                )?;
                 f.aliases = Some(list.into_iter().collect());
             }
             "reduction" => f.reduction = Some(parse_reduction(input)?),
@@ -208,7 +244,10 @@ fn parse_body(input: ParseStream<'_>, item_form: bool) -> syn::Result<Fields> {
                 let lit: LitInt = input.parse()?;
                 let v = lit.base10_parse::<usize>()?;
                 if v > 1 {
-                    return Err(syn::Error::new(lit.span(), "`axis` must be 0 (reduce over i) or 1 (reduce over j)"));
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "`axis` must be 0 (reduce over i) or 1 (reduce over j)",
+                    ));
                 }
                 f.axis = Some(v);
             }

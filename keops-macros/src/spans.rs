@@ -15,6 +15,11 @@ pub fn subspan(lit: &LitStr, range: std::ops::Range<usize>) -> Span {
     } else {
         return lit.span();
     };
-    let (start, end) = (range.start + offset, range.end.max(range.start + 1) + offset);
-    token.subspan(start..end.min(text.len())).unwrap_or_else(|| lit.span())
+    let (start, end) = (
+        range.start + offset,
+        range.end.max(range.start + 1) + offset,
+    );
+    token
+        .subspan(start..end.min(text.len()))
+        .unwrap_or_else(|| lit.span())
 }

@@ -16,6 +16,11 @@ pub trait RowAcc<T: Real>: Send {
     fn push_partial(&mut self, out: &[T::Pack], j0: usize, n: usize);
     /// Called after each tile of the reduced index.
     fn end_tile(&mut self) {}
+    /// For plain lane sums: the lane accumulators, which [`crate::TileFormula::sum_packs`] adds into
+    /// directly (the hot loop of `Sum`).
+    fn sum_lanes(&mut self) -> Option<&mut [T::Pack]> {
+        None
+    }
     /// Writes the row's values and indices (`cols` each; unused ones are ignored by the caller).
     fn finish(&mut self, values: &mut [T], indices: &mut [usize]);
 }
@@ -34,7 +39,11 @@ pub struct SumLanes<T: Real, const BLOCK: bool> {
 impl<T: Real, const BLOCK: bool> SumLanes<T, BLOCK> {
     /// A zero sum of `dim` components; `f64_total`: flush into an `f64` accumulator.
     pub fn new(dim: usize, f64_total: bool) -> Self {
-        SumLanes { lanes: vec![T::Pack::zero(); dim], total: vec![0.0; dim], f64_total }
+        SumLanes {
+            lanes: vec![T::Pack::zero(); dim],
+            total: vec![0.0; dim],
+            f64_total,
+        }
     }
     fn flush(&mut self) {
         for (t, l) in self.total.iter_mut().zip(&mut self.lanes) {
@@ -53,7 +62,7 @@ impl<T: Real, const BLOCK: bool> RowAcc<T> for SumLanes<T, BLOCK> {
     #[inline(always)]
     fn push(&mut self, out: &[T::Pack], _j0: usize) {
         for (a, x) in self.lanes.iter_mut().zip(out) {
-            *a = a.zip(*x, |p, q| p + q);
+            *a = a.add(*x);
         }
     }
     #[inline(always)]
@@ -68,6 +77,9 @@ impl<T: Real, const BLOCK: bool> RowAcc<T> for SumLanes<T, BLOCK> {
         if BLOCK {
             self.flush();
         }
+    }
+    fn sum_lanes(&mut self) -> Option<&mut [T::Pack]> {
+        Some(&mut self.lanes)
     }
     fn finish(&mut self, values: &mut [T], _indices: &mut [usize]) {
         self.flush();
@@ -86,7 +98,10 @@ pub struct SumF64<T: Real> {
 impl<T: Real> SumF64<T> {
     /// A zero sum of `dim` components.
     pub fn new(dim: usize) -> Self {
-        SumF64 { lanes: vec![0.0; dim * lanes::<T>()], _t: std::marker::PhantomData }
+        SumF64 {
+            lanes: vec![0.0; dim * lanes::<T>()],
+            _t: std::marker::PhantomData,
+        }
     }
 }
 
@@ -122,7 +137,10 @@ pub struct SumKahan<T: Real> {
 impl<T: Real> SumKahan<T> {
     /// A zero sum of `dim` components.
     pub fn new(dim: usize) -> Self {
-        SumKahan { s: vec![T::Pack::zero(); dim], c: vec![T::Pack::zero(); dim] }
+        SumKahan {
+            s: vec![T::Pack::zero(); dim],
+            c: vec![T::Pack::zero(); dim],
+        }
     }
 }
 
@@ -130,9 +148,9 @@ impl<T: Real> RowAcc<T> for SumKahan<T> {
     #[inline(always)]
     fn push(&mut self, out: &[T::Pack], _j0: usize) {
         for ((s, c), x) in self.s.iter_mut().zip(&mut self.c).zip(out) {
-            let y = x.zip(*c, |x, c| x - c);
-            let t = s.zip(y, |s, y| s + y);
-            *c = t.zip3(*s, y, |t, s, y| (t - s) - y);
+            let y = x.sub(*c);
+            let t = s.add(y);
+            *c = t.sub(*s).sub(y);
             *s = t;
         }
     }
@@ -150,7 +168,12 @@ impl<T: Real> RowAcc<T> for SumKahan<T> {
     }
     fn finish(&mut self, values: &mut [T], _indices: &mut [usize]) {
         for ((v, s), c) in values.iter_mut().zip(&self.s).zip(&self.c) {
-            let tot: f64 = s.as_slice().iter().zip(c.as_slice()).map(|(s, c)| s.to_f64() - c.to_f64()).sum();
+            let tot: f64 = s
+                .as_slice()
+                .iter()
+                .zip(c.as_slice())
+                .map(|(s, c)| s.to_f64() - c.to_f64())
+                .sum();
             *v = T::from_f64(tot);
         }
     }
@@ -165,8 +188,15 @@ pub struct Extremum<T: Real, const MAX: bool> {
 impl<T: Real, const MAX: bool> Extremum<T, MAX> {
     /// The neutral state (`+inf` for min, `-inf` for max, index 0).
     pub fn new(dim: usize) -> Self {
-        let init = if MAX { T::neg_infinity() } else { T::infinity() };
-        Extremum { best: vec![T::Pack::splat(init); dim], idx: vec![0; dim * lanes::<T>()] }
+        let init = if MAX {
+            T::neg_infinity()
+        } else {
+            T::infinity()
+        };
+        Extremum {
+            best: vec![T::Pack::splat(init); dim],
+            idx: vec![0; dim * lanes::<T>()],
+        }
     }
 }
 
@@ -217,7 +247,11 @@ pub struct KMin<T: Real> {
 impl<T: Real> KMin<T> {
     /// `k` slots of `+inf` (index 0) per component.
     pub fn new(dim: usize, k: usize) -> Self {
-        KMin { k, vals: vec![T::infinity(); dim * k], idx: vec![0; dim * k] }
+        KMin {
+            k,
+            vals: vec![T::infinity(); dim * k],
+            idx: vec![0; dim * k],
+        }
     }
     #[inline(always)]
     fn insert(&mut self, c: usize, v: T, j: usize) {
@@ -299,7 +333,11 @@ impl<T: Real> LogSumExp<T> {
         let d = if bigger { m - x } else { x - m };
         let e = d.exp();
         for (g, s) in self.s.iter_mut().enumerate() {
-            let w = if self.weighted { out[self.dim + g].as_slice()[l] } else { T::one() };
+            let w = if self.weighted {
+                out[self.dim + g].as_slice()[l]
+            } else {
+                T::one()
+            };
             let sv = s.as_slice()[l];
             s.as_mut_slice()[l] = if bigger { sv * e + w } else { sv + w * e };
         }
@@ -321,14 +359,30 @@ impl<T: Real> RowAcc<T> for LogSumExp<T> {
         }
     }
     fn finish(&mut self, values: &mut [T], _indices: &mut [usize]) {
-        let m = self.m.as_slice().iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v.to_f64()));
+        let m = self
+            .m
+            .as_slice()
+            .iter()
+            .fold(f64::NEG_INFINITY, |a, &v| a.max(v.to_f64()));
         let scale: Vec<f64> = self
             .m
             .as_slice()
             .iter()
-            .map(|&ml| if ml == T::neg_infinity() { 0.0 } else { (ml.to_f64() - m).exp() })
+            .map(|&ml| {
+                if ml == T::neg_infinity() {
+                    0.0
+                } else {
+                    (ml.to_f64() - m).exp()
+                }
+            })
             .collect();
-        let tot = |p: &T::Pack| -> f64 { p.as_slice().iter().zip(&scale).map(|(v, s)| v.to_f64() * s).sum() };
+        let tot = |p: &T::Pack| -> f64 {
+            p.as_slice()
+                .iter()
+                .zip(&scale)
+                .map(|(v, s)| v.to_f64() * s)
+                .sum()
+        };
         let den = tot(&self.den);
         for (v, s) in values.iter_mut().zip(&self.s) {
             let sg = tot(s);

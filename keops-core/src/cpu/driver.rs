@@ -20,8 +20,9 @@ use crate::{Accumulator, Backend, Error, Options, Pack, Real, SumScheme};
 /// of `LANES` reduced rows (`inner`: one pack per component of the inner variables), parameters splat.
 /// `out` receives F's components, then those of the weight formula if any.
 pub trait TileFormula<T: Real>: Sync {
-    /// Scratch packs `eval` needs (the interpreter's node values; 0 for generated code).
-    fn scratch_len(&self) -> usize {
+    /// Scratch packs `eval` and `eval_block` need for a block of `nb` packs (the interpreter's node
+    /// values; 0 for generated code).
+    fn scratch_len(&self, _nb: usize) -> usize {
         0
     }
     /// Evaluates the formula.
@@ -33,7 +34,72 @@ pub trait TileFormula<T: Real>: Sync {
         scratch: &mut [T::Pack],
         out: &mut [T::Pack],
     );
+    /// Evaluates the formula on `nb` consecutive packs: `inner` holds `nb` packs of `inner_dim`
+    /// components each, `out` receives `nb` blocks of the output's components.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn eval_block(
+        &self,
+        outer: &[T::Pack],
+        inner: &[T::Pack],
+        inner_dim: usize,
+        nb: usize,
+        params: &[T::Pack],
+        scratch: &mut [T::Pack],
+        out: &mut [T::Pack],
+    ) {
+        let od = out.len() / nb.max(1);
+        for k in 0..nb {
+            self.eval(
+                outer,
+                &inner[k * inner_dim..(k + 1) * inner_dim],
+                params,
+                scratch,
+                &mut out[k * od..(k + 1) * od],
+            );
+        }
+    }
+    /// The hot loop of `Sum`: adds F over every full pack of `inner` (packs of `inner_dim` components)
+    /// into the lane accumulators `acc` (F's dimension). Generated code overrides it to keep the
+    /// accumulators in registers.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn sum_packs(
+        &self,
+        outer: &[T::Pack],
+        inner: &[T::Pack],
+        inner_dim: usize,
+        params: &[T::Pack],
+        scratch: &mut [T::Pack],
+        out: &mut [T::Pack],
+        acc: &mut [T::Pack],
+    ) {
+        let np = inner.len() / inner_dim.max(1);
+        let od = out.len() / BLOCK;
+        let mut q = 0;
+        while q < np {
+            let nb = BLOCK.min(np - q);
+            self.eval_block(
+                outer,
+                &inner[q * inner_dim..(q + nb) * inner_dim],
+                inner_dim,
+                nb,
+                params,
+                scratch,
+                &mut out[..nb * od],
+            );
+            for k in 0..nb {
+                for (a, o) in acc.iter_mut().zip(&out[k * od..(k + 1) * od]) {
+                    *a = a.add(*o);
+                }
+            }
+            q += nb;
+        }
+    }
 }
+
+/// Packs evaluated together by `eval_block` (the interpreter's dispatch is paid once per block).
+pub const BLOCK: usize = 8;
 
 /// One argument of a kernel: name, category, dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,7 +193,11 @@ pub struct Prepared<T: Real> {
 }
 
 fn shape_err(arg: &str, expected: String, got: String) -> Error {
-    Error::Shape { arg: arg.to_string(), expected, got }
+    Error::Shape {
+        arg: arg.to_string(),
+        expected,
+        got,
+    }
 }
 
 /// Checks the arguments against the signature and the options, and packs the data.
@@ -139,11 +209,15 @@ pub fn prepare<T: Real>(
     match opts.backend {
         Backend::Auto | Backend::Cpu => {}
         Backend::Gpu { .. } => {
-            return Err(Error::NoGpu("this build has no GPU back end (enable the `cuda` feature)".into()));
+            return Err(Error::NoGpu(
+                "this build has no GPU back end (enable the `cuda` feature)".into(),
+            ));
         }
     }
     if opts.ranges.is_some() {
-        return Err(Error::Ranges("block-sparse ranges are not supported yet".into()));
+        return Err(Error::Ranges(
+            "block-sparse ranges are not supported yet".into(),
+        ));
     }
     if opts.threads == Some(0) {
         return Err(Error::InvalidOption("`threads` must be at least 1".into()));
@@ -177,12 +251,20 @@ pub fn prepare<T: Real>(
         match v.cat {
             Cat::Pm => {
                 if r * c != v.dim || (r != 1 && c != 1) {
-                    return Err(shape_err(v.name, format!("a parameter of {} values", v.dim), format!("{r}×{c}")));
+                    return Err(shape_err(
+                        v.name,
+                        format!("a parameter of {} values", v.dim),
+                        format!("{r}×{c}"),
+                    ));
                 }
             }
             cat => {
                 if c != v.dim {
-                    return Err(shape_err(v.name, format!("{} columns", v.dim), format!("{c} columns")));
+                    return Err(shape_err(
+                        v.name,
+                        format!("{} columns", v.dim),
+                        format!("{c} columns"),
+                    ));
                 }
                 let size = if cat == Cat::Vi { &mut m } else { &mut n };
                 match *size {
@@ -213,7 +295,11 @@ pub fn prepare<T: Real>(
             ));
         }
         if nred > u32::MAX as usize {
-            return Err(shape_err("reduced axis", "at most 2^32 rows for indices".into(), format!("{nred}")));
+            return Err(shape_err(
+                "reduced axis",
+                "at most 2^32 rows for indices".into(),
+                format!("{nred}"),
+            ));
         }
     }
     let cats: Vec<(Cat, usize)> = sig.vars.iter().map(|v| (v.cat, v.dim)).collect();
@@ -295,10 +381,14 @@ impl Family for SumFamily {
     fn run<T: Real, F: TileFormula<T>>(f: &F, p: &Prepared<T>) -> RawOutput<T> {
         let (d, f64t) = (p.dim, p.accumulator == Accumulator::F64);
         match (p.scheme, p.accumulator) {
-            (SumScheme::Direct, Accumulator::Same) => run_loop(f, p, || SumLanes::<T, false>::new(d, false)),
+            (SumScheme::Direct, Accumulator::Same) => {
+                run_loop(f, p, || SumLanes::<T, false>::new(d, false))
+            }
             (SumScheme::Direct, Accumulator::F64) => run_loop(f, p, || SumF64::<T>::new(d)),
             (SumScheme::Kahan, _) => run_loop(f, p, || SumKahan::<T>::new(d)),
-            (SumScheme::Auto | SumScheme::Block, _) => run_loop(f, p, || SumLanes::<T, true>::new(d, f64t)),
+            (SumScheme::Auto | SumScheme::Block, _) => {
+                run_loop(f, p, || SumLanes::<T, true>::new(d, f64t))
+            }
         }
     }
 }
@@ -325,7 +415,9 @@ impl Family for KMinFamily {
 impl Family for LogSumExpFamily {
     fn run<T: Real, F: TileFormula<T>>(f: &F, p: &Prepared<T>) -> RawOutput<T> {
         let softmax = p.reduction == Reduction::SumSoftMaxWeight;
-        run_loop(f, p, || LogSumExp::<T>::new(p.dim, p.dim2, p.weighted, softmax))
+        run_loop(f, p, || {
+            LogSumExp::<T>::new(p.dim, p.dim2, p.weighted, softmax)
+        })
     }
 }
 
@@ -335,7 +427,9 @@ pub fn run_any<T: Real, F: TileFormula<T>>(f: &F, p: &Prepared<T>) -> RawOutput<
         Reduction::Sum => SumFamily::run(f, p),
         Reduction::Min | Reduction::ArgMin | Reduction::MinArgMin => MinFamily::run(f, p),
         Reduction::Max | Reduction::ArgMax | Reduction::MaxArgMax => MaxFamily::run(f, p),
-        Reduction::KMin(_) | Reduction::ArgKMin(_) | Reduction::KMinArgKMin(_) => KMinFamily::run(f, p),
+        Reduction::KMin(_) | Reduction::ArgKMin(_) | Reduction::KMinArgKMin(_) => {
+            KMinFamily::run(f, p)
+        }
         Reduction::LogSumExp | Reduction::SumSoftMaxWeight => LogSumExpFamily::run(f, p),
     }
 }
@@ -351,7 +445,10 @@ pub fn genred<T: Real, F: TileFormula<T>, Fam: Family>(
     with_threads(p.threads, || Fam::run(f, &p))
 }
 
-fn with_threads<R: Send>(threads: Option<usize>, work: impl FnOnce() -> R + Send) -> Result<R, Error> {
+fn with_threads<R: Send>(
+    threads: Option<usize>,
+    work: impl FnOnce() -> R + Send,
+) -> Result<R, Error> {
     match threads {
         None => Ok(work()),
         Some(n) => {
@@ -390,31 +487,74 @@ impl<T: Real, F: TileFormula<T>, A: RowAcc<T>, M: Fn() -> A> Task for Block<'_, 
     fn run(self) {
         let p = self.p;
         let w = <T::Pack as Pack>::LANES;
-        let nrows = self.values.len() / p.cols.max(1);
-        let nrows = if p.cols == 0 { 0 } else { nrows };
+        let nrows = if p.cols == 0 {
+            0
+        } else {
+            self.values.len() / p.cols
+        };
         let mut accs: Vec<A> = (0..nrows).map(|_| (self.make)()).collect();
         let mut outer = vec![T::Pack::zero(); p.outer_dim];
-        let mut scratch = vec![T::Pack::zero(); self.f.scratch_len()];
-        let mut out = vec![T::Pack::zero(); p.dim + if p.weighted { p.dim2 } else { 0 }];
+        let mut scratch = vec![T::Pack::zero(); self.f.scratch_len(BLOCK)];
+        let od = p.dim + if p.weighted { p.dim2 } else { 0 };
+        let mut out = vec![T::Pack::zero(); od * BLOCK];
         let npacks = p.nred.div_ceil(w);
         let full = p.nred / w;
         let id = p.inner_dim;
         let mut t0 = 0;
         while t0 < npacks {
             let t1 = (t0 + self.tile).min(npacks);
+            let tf = t1.min(full);
             for (r, acc) in accs.iter_mut().enumerate() {
                 let row = self.r0 + r;
-                for (o, v) in outer.iter_mut().zip(&p.outer[row * p.outer_dim..(row + 1) * p.outer_dim]) {
+                for (o, v) in outer
+                    .iter_mut()
+                    .zip(&p.outer[row * p.outer_dim..(row + 1) * p.outer_dim])
+                {
                     *o = T::Pack::splat(*v);
                 }
-                for q in t0..t1.min(full) {
-                    self.f.eval(&outer, &p.inner[q * id..(q + 1) * id], &p.params, &mut scratch, &mut out);
-                    acc.push(&out, q * w);
+                if tf > t0 {
+                    let inner = &p.inner[t0 * id..tf * id];
+                    if let Some(lanes) = acc.sum_lanes() {
+                        self.f.sum_packs(
+                            &outer,
+                            inner,
+                            id,
+                            &p.params,
+                            &mut scratch,
+                            &mut out,
+                            lanes,
+                        );
+                    } else {
+                        let mut q = t0;
+                        while q < tf {
+                            let nb = BLOCK.min(tf - q);
+                            let blk = &p.inner[q * id..(q + nb) * id];
+                            self.f.eval_block(
+                                &outer,
+                                blk,
+                                id,
+                                nb,
+                                &p.params,
+                                &mut scratch,
+                                &mut out[..nb * od],
+                            );
+                            for k in 0..nb {
+                                acc.push(&out[k * od..(k + 1) * od], (q + k) * w);
+                            }
+                            q += nb;
+                        }
+                    }
                 }
                 if t1 > full {
                     let q = full;
-                    self.f.eval(&outer, &p.inner[q * id..(q + 1) * id], &p.params, &mut scratch, &mut out);
-                    acc.push_partial(&out, q * w, p.nred - q * w);
+                    self.f.eval(
+                        &outer,
+                        &p.inner[q * id..(q + 1) * id],
+                        &p.params,
+                        &mut scratch,
+                        &mut out[..od],
+                    );
+                    acc.push_partial(&out[..od], q * w, p.nred - q * w);
                 }
                 acc.end_tile();
             }
@@ -422,12 +562,19 @@ impl<T: Real, F: TileFormula<T>, A: RowAcc<T>, M: Fn() -> A> Task for Block<'_, 
         }
         let c = p.cols;
         for (r, acc) in accs.iter_mut().enumerate() {
-            acc.finish(&mut self.values[r * c..(r + 1) * c], &mut self.indices[r * c..(r + 1) * c]);
+            acc.finish(
+                &mut self.values[r * c..(r + 1) * c],
+                &mut self.indices[r * c..(r + 1) * c],
+            );
         }
     }
 }
 
-fn run_loop<T: Real, F: TileFormula<T>, A: RowAcc<T>>(f: &F, p: &Prepared<T>, make: impl Fn() -> A + Sync) -> RawOutput<T> {
+fn run_loop<T: Real, F: TileFormula<T>, A: RowAcc<T>>(
+    f: &F,
+    p: &Prepared<T>,
+    make: impl Fn() -> A + Sync,
+) -> RawOutput<T> {
     let (rows, cols) = (p.rows, p.cols);
     let mut values = vec![T::zero(); rows * cols];
     let mut indices = vec![0usize; rows * cols];

@@ -6,7 +6,6 @@
 //! operand of length 1. Semantics follow [`keops_ir::ops`] (the reference) lane by lane.
 
 use keops_ir::{Binary, Op, Ternary, Unary};
-use num_traits::{One, Zero};
 
 use crate::{Pack, Real};
 
@@ -67,10 +66,18 @@ pub fn unary_scalar<T: Real>(u: Unary, x: T) -> T {
             p - n
         }
         Unary::Step => {
-            if x < zero { zero } else { one }
+            if x < zero {
+                zero
+            } else {
+                one
+            }
         }
         Unary::ReLU => {
-            if x < zero { zero } else { x }
+            if x < zero {
+                zero
+            } else {
+                x
+            }
         }
         Unary::Floor => x.floor(),
         Unary::Pow(m) => powi(x, m),
@@ -106,16 +113,32 @@ pub fn binary_scalar<T: Real>(b: Binary, x: T, y: T) -> T {
         Binary::Powf => x.powf(y),
         Binary::Atan2 => x.atan2(y),
         Binary::Equal => {
-            if x == y { one } else { zero }
+            if x == y {
+                one
+            } else {
+                zero
+            }
         }
         Binary::NotEqual => {
-            if x != y { one } else { zero }
+            if x != y {
+                one
+            } else {
+                zero
+            }
         }
         Binary::LessThan => {
-            if x < y { one } else { zero }
+            if x < y {
+                one
+            } else {
+                zero
+            }
         }
         Binary::LessOrEqual => {
-            if x <= y { one } else { zero }
+            if x <= y {
+                one
+            } else {
+                zero
+            }
         }
     }
 }
@@ -129,7 +152,11 @@ pub fn ternary_scalar<T: Real>(t: Ternary, x: T, y: T, z: T) -> T {
             if x < y { y } else { hi }
         }
         Ternary::IfElse => {
-            if x >= T::zero() { y } else { z }
+            if x >= T::zero() {
+                y
+            } else {
+                z
+            }
         }
         Ternary::Mod => x - y * ((x - z) / y).floor(),
     }
@@ -139,7 +166,7 @@ pub fn ternary_scalar<T: Real>(t: Ternary, x: T, y: T, z: T) -> T {
 #[inline(always)]
 pub fn unary<P: Pack>(u: Unary, out: &mut [P], a: &[P]) {
     for (o, x) in out.iter_mut().zip(a) {
-        *o = x.map(|v| unary_scalar(u, v));
+        *o = x.unary(u);
     }
 }
 
@@ -147,7 +174,7 @@ pub fn unary<P: Pack>(u: Unary, out: &mut [P], a: &[P]) {
 #[inline(always)]
 pub fn binary<P: Pack>(b: Binary, out: &mut [P], x: &[P], y: &[P]) {
     for (k, o) in out.iter_mut().enumerate() {
-        *o = pick(x, k).zip(pick(y, k), |p, q| binary_scalar(b, p, q));
+        *o = pick(x, k).binary(b, pick(y, k));
     }
 }
 
@@ -155,7 +182,7 @@ pub fn binary<P: Pack>(b: Binary, out: &mut [P], x: &[P], y: &[P]) {
 #[inline(always)]
 pub fn ternary<P: Pack>(t: Ternary, out: &mut [P], x: &[P], y: &[P], z: &[P]) {
     for (k, o) in out.iter_mut().enumerate() {
-        *o = pick(x, k).zip3(pick(y, k), pick(z, k), |p, q, r| ternary_scalar(t, p, q, r));
+        *o = pick(x, k).ternary(t, pick(y, k), pick(z, k));
     }
 }
 
@@ -176,7 +203,7 @@ pub fn zero<P: Pack>(out: &mut [P]) {
 pub fn sum<P: Pack>(out: &mut [P], a: &[P]) {
     let mut s = a[0];
     for x in &a[1..] {
-        s = s.zip(*x, |p, q| p + q);
+        s = s.add(*x);
     }
     out[0] = s;
 }
@@ -193,10 +220,7 @@ pub fn extremum<P: Pack, const MAX: bool, const ARG: bool>(out: &mut [P], a: &[P
     let mut best = a[0];
     let mut arg = P::zero();
     for (k, x) in a.iter().enumerate().skip(1) {
-        let kk = <P::Scalar as Real>::from_usize(k);
-        let better = x.zip(best, |v, b| if if MAX { v > b } else { v < b } { P::Scalar::one() } else { P::Scalar::zero() });
-        best = better.zip3(*x, best, |c, v, b| if c != P::Scalar::zero() { v } else { b });
-        arg = better.zip(arg, |c, i| if c != P::Scalar::zero() { kk } else { i });
+        x.extremum_step::<MAX>(&mut best, &mut arg, <P::Scalar as Real>::from_usize(k));
     }
     out[0] = if ARG { arg } else { best };
 }
@@ -204,9 +228,9 @@ pub fn extremum<P: Pack, const MAX: bool, const ARG: bool>(out: &mut [P], a: &[P
 /// `Σ_k a_k b_k`.
 #[inline(always)]
 pub fn scalprod<P: Pack>(out: &mut [P], a: &[P], b: &[P]) {
-    let mut s = a[0].zip(b[0], |p, q| p * q);
+    let mut s = a[0].mul(b[0]);
     for k in 1..a.len() {
-        s = s.zip3(a[k], b[k], |acc, p, q| acc + p * q);
+        s = a[k].mul_add(b[k], s);
     }
     out[0] = s;
 }
@@ -238,11 +262,8 @@ pub fn concat<P: Pack>(out: &mut [P], a: &[P], b: &[P]) {
 /// One-hot encoding of `(int)(a + 0.5)` (truncated toward zero; out of range: all zeros).
 #[inline(always)]
 pub fn one_hot<P: Pack>(out: &mut [P], a: &[P]) {
-    let half = <P::Scalar as Real>::from_f64(0.5);
-    let k = a[0].map(|v| (v + half).trunc());
     for (c, o) in out.iter_mut().enumerate() {
-        let cc = <P::Scalar as Real>::from_usize(c);
-        *o = k.map(|v| if v == cc { P::Scalar::one() } else { P::Scalar::zero() });
+        *o = a[0].one_hot_lane(<P::Scalar as Real>::from_usize(c));
     }
 }
 
@@ -252,7 +273,7 @@ pub fn tensordot<P: Pack>(out: &mut [P], a: &[P], b: &[P], terms: &[[u32; 3]]) {
     out.fill(P::zero());
     for &[o, ia, ib] in terms {
         let (o, ia, ib) = (o as usize, ia as usize, ib as usize);
-        out[o] = out[o].zip3(a[ia], b[ib], |acc, p, q| acc + p * q);
+        out[o] = a[ia].mul_add(b[ib], out[o]);
     }
 }
 
@@ -279,5 +300,59 @@ pub fn eval_op<P: Pack>(op: &Op, out: &mut [P], args: &[&[P]]) {
         Op::Concat => concat(out, args[0], args[1]),
         Op::OneHot => one_hot(out, args[0]),
         Op::TensorDot(terms) => tensordot(out, args[0], args[1], terms),
+    }
+}
+
+/// Pack `b`'s slice of argument `i` (empty if there is no such argument).
+#[inline(always)]
+fn block_arg<'a, P>(args: &[(&'a [P], usize)], i: usize, b: usize) -> &'a [P] {
+    match args.get(i) {
+        Some(&(s, d)) => &s[b * d..(b + 1) * d],
+        None => &[],
+    }
+}
+
+/// [`eval_op`] on `nb` packs at once (the interpreter's unit of work): `out` holds `nb` blocks of `dim`
+/// packs, each argument `nb` blocks of its own dimension. The operation is dispatched once.
+#[inline(always)]
+pub fn eval_op_block<P: Pack>(
+    op: &Op,
+    out: &mut [P],
+    dim: usize,
+    args: &[(&[P], usize)],
+    nb: usize,
+) {
+    macro_rules! each {
+        (|$o:ident, $a:ident| $body:expr) => {
+            for b in 0..nb {
+                let $o = &mut out[b * dim..(b + 1) * dim];
+                let $a = [
+                    block_arg(args, 0, b),
+                    block_arg(args, 1, b),
+                    block_arg(args, 2, b),
+                ];
+                $body;
+            }
+        };
+    }
+    match op {
+        Op::Var(_) => unreachable!("variables are loaded by the caller"),
+        Op::Const(c) => each!(|o, _a| constant(o, c.0)),
+        Op::Zero => out.fill(P::zero()),
+        Op::Unary(u) => each!(|o, a| unary(*u, o, a[0])),
+        Op::Binary(bop) => each!(|o, a| binary(*bop, o, a[0], a[1])),
+        Op::Ternary(t) => each!(|o, a| ternary(*t, o, a[0], a[1], a[2])),
+        Op::Sum => each!(|o, a| sum(o, a[0])),
+        Op::SumT => each!(|o, a| sum_t(o, a[0])),
+        Op::Max => each!(|o, a| extremum::<P, true, false>(o, a[0])),
+        Op::Min => each!(|o, a| extremum::<P, false, false>(o, a[0])),
+        Op::ArgMax => each!(|o, a| extremum::<P, true, true>(o, a[0])),
+        Op::ArgMin => each!(|o, a| extremum::<P, false, true>(o, a[0])),
+        Op::Scalprod => each!(|o, a| scalprod(o, a[0], a[1])),
+        Op::Select(idx) => each!(|o, a| select(o, a[0], idx)),
+        Op::Place(idx) => each!(|o, a| place(o, a[0], idx)),
+        Op::Concat => each!(|o, a| concat(o, a[0], a[1])),
+        Op::OneHot => each!(|o, a| one_hot(o, a[0])),
+        Op::TensorDot(terms) => each!(|o, a| tensordot(o, a[0], a[1], terms)),
     }
 }

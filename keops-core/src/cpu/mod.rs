@@ -5,5 +5,4 @@ pub mod accum;
 pub mod driver;
 pub mod lanes;
 pub mod simd;
-#[path = "vmath_std_tmp.rs"]
 pub mod vmath;

@@ -53,9 +53,9 @@ pub fn resolve(simd: Simd) -> Result<Level, Error> {
         Simd::Auto | Simd::Scalar => Ok(Level::Scalar),
         Simd::Avx512 if has_avx512() => Ok(Level::Avx512),
         Simd::Avx2 if has_avx2() => Ok(Level::Avx2),
-        Simd::Avx512 | Simd::Avx2 => {
-            Err(Error::InvalidOption(format!("`Simd::{simd:?}` is not supported by this CPU")))
-        }
+        Simd::Avx512 | Simd::Avx2 => Err(Error::InvalidOption(format!(
+            "`Simd::{simd:?}` is not supported by this CPU"
+        ))),
     }
 }
 

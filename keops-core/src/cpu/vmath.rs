@@ -30,8 +30,16 @@
 //! gives results within about half an ulp with short polynomials. `exp_f32` and `log_f32` are pure `f32`.
 //!
 //! Accuracy figures in the function docs are maximum errors in ulps measured by the tests in this file
-//! (dense sweeps of the useful range, at least 100 000 points each) against the standard library: for
-//! `f32` against the `f64` function rounded to `f32`, for `f64` against the `f64` function itself.
+//! (dense sweeps of the useful range, at least 100 000 points each, plus random bit patterns) against the
+//! standard library: for `f32` against the `f64` function rounded to `f32`, for `f64` against the `f64`
+//! function itself (glibc on x86-64 Linux), and for the hardest `sin` / `cos` reductions against 600-bit
+//! reference values. Results do not depend on the instruction set: the vectorised loops give the same
+//! bits as the scalar calls.
+//!
+//! Vectorisation was checked on the generated assembly: inside `avx512f` functions, loops over 16 `f32` or
+//! 8 `f64` lanes compile to `zmm` code for every function, and inside `avx2,fma` functions to `ymm` code,
+//! with no calls and no branches. (With only 4 `f64` lanes under AVX2, LLVM fully unrolls the loop and its
+//! SLP vectoriser leaves `log_f64`, `asin_f64` and `acos_f64` scalar: keep `f64` packs at 8 lanes.)
 
 use std::f32::consts as c32;
 use std::f64::consts as c64;
@@ -74,6 +82,7 @@ fn high_part(x: f64) -> f64 {
 pub fn exp_f32(x: f32) -> f32 {
     const LN2_HI: f32 = 6.931_457_5e-1; // 0x3f317200, 15 significant bits
     const LN2_LO: f32 = 1.428_606_8e-6; // 0x35bfbe8e
+    const _: () = assert!(LN2_HI.to_bits() == 0x3f31_7200 && LN2_LO.to_bits() == 0x35bf_be8e);
     // Clamp so that k stays in [-150, 128]; NaN passes through (comparisons are false).
     let xc = if x > 89.0 { 89.0 } else { x };
     let xc = if xc < -104.0 { -104.0 } else { xc };
@@ -88,7 +97,10 @@ pub fn exp_f32(x: f32) -> f32 {
         + 0.5;
     let y = 1.0 + (hi + (r * r * p - lo));
     // k + 256 in [106, 384]; biased exponents of 2^floor(k/2) and 2^ceil(k/2).
-    let kb = t.to_bits().wrapping_sub(RND_F32.to_bits()).wrapping_add(256);
+    let kb = t
+        .to_bits()
+        .wrapping_sub(RND_F32.to_bits())
+        .wrapping_add(256);
     let e1 = (kb >> 1).wrapping_sub(1);
     let e2 = kb.wrapping_sub(kb >> 1).wrapping_sub(1);
     y * f32::from_bits(e1 << 23) * f32::from_bits(e2 << 23)
@@ -111,6 +123,9 @@ pub fn exp_f32(x: f32) -> f32 {
 pub fn exp_f64(x: f64) -> f64 {
     const LN2_HI: f64 = 6.931_471_803_691_238e-1; // 0x3fe62e42fee00000
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10; // 0x3dea39ef35793c76
+    const _: () = assert!(
+        LN2_HI.to_bits() == 0x3fe6_2e42_fee0_0000 && LN2_LO.to_bits() == 0x3dea_39ef_3579_3c76
+    );
     // Clamp so that k stays in [-1077, 1025]; NaN passes through.
     let xc = if x > 710.0 { 710.0 } else { x };
     let xc = if xc < -746.0 { -746.0 } else { xc };
@@ -119,20 +134,24 @@ pub fn exp_f64(x: f64) -> f64 {
     let hi = xc - kf * LN2_HI; // exact
     let lo = kf * LN2_LO;
     let r = hi - lo;
-    let p = 0.5
-        + r * (1.666_666_666_666_666_6e-1
-            + r * (4.166_666_666_666_666_4e-2
-                + r * (8.333_333_333_333_333e-3
-                    + r * (1.388_888_888_888_889e-3
-                        + r * (1.984_126_984_126_984e-4
-                            + r * (2.480_158_730_158_73e-5
-                                + r * (2.755_731_922_398_589_3e-6
-                                    + r * (2.755_731_922_398_589e-7
-                                        + r * (2.505_210_838_544_172e-8
-                                            + r * (2.087_675_698_786_81e-9 + r * 1.605_904_383_682_161_3e-10))))))))));
+    // Horner, innermost first: 1/13!, 1/12!, ..., 1/3!, 1/2.
+    let p = 2.087_675_698_786_81e-9 + r * 1.605_904_383_682_161_3e-10;
+    let p = 2.505_210_838_544_172e-8 + r * p;
+    let p = 2.755_731_922_398_589e-7 + r * p;
+    let p = 2.755_731_922_398_589_3e-6 + r * p;
+    let p = 2.480_158_730_158_73e-5 + r * p;
+    let p = 1.984_126_984_126_984e-4 + r * p;
+    let p = 1.388_888_888_888_889e-3 + r * p;
+    let p = 8.333_333_333_333_333e-3 + r * p;
+    let p = 4.166_666_666_666_666_4e-2 + r * p;
+    let p = 1.666_666_666_666_666_6e-1 + r * p;
+    let p = 0.5 + r * p;
     let y = 1.0 + (hi + (r * r * p - lo));
     // k + 2048 in [971, 3073]; biased exponents of 2^floor(k/2) and 2^ceil(k/2).
-    let kb = t.to_bits().wrapping_sub(RND_F64.to_bits()).wrapping_add(2048);
+    let kb = t
+        .to_bits()
+        .wrapping_sub(RND_F64.to_bits())
+        .wrapping_add(2048);
     let e1 = (kb >> 1).wrapping_sub(1);
     let e2 = kb.wrapping_sub(kb >> 1).wrapping_sub(1);
     y * f64::from_bits(e1 << 52) * f64::from_bits(e2 << 52)
@@ -147,7 +166,7 @@ pub fn exp_f64(x: f64) -> f64 {
 /// Subnormal inputs are first multiplied by `2^25`. The bits give `x = 2^k m` with `m` in
 /// `[sqrt(1/2), sqrt(2))`; with `f = m - 1` (exact) and `s = f / (2 + f)`,
 /// `ln m = 2 atanh(s) = f - f^2/2 + s (f^2/2 + R(s^2))`, `R` the fdlibm degree-4 minimax polynomial, and
-/// `ln x = k ln2_hi + (f - (f^2/2 - (s (f^2/2 + R) + k ln2_lo)))` with a 16-bit head `ln2_hi`.
+/// `ln x = (((s (f^2/2 + R) + k ln2_lo) - f^2/2) + f) + k ln2_hi` with a 17-bit head `ln2_hi`.
 ///
 /// Special values: `ln 1 = +0` exactly, `ln(±0) = -inf`, `ln(x < 0) = NaN`, `ln(+inf) = +inf`,
 /// `NaN -> NaN`.
@@ -155,8 +174,9 @@ pub fn exp_f64(x: f64) -> f64 {
 /// Measured accuracy: at most 1 ulp over all positive finite `f32` (subnormals included).
 #[inline(always)]
 pub fn log_f32(x: f32) -> f32 {
-    const LN2_HI: f32 = 6.931_381_2e-1; // 0x3f317180
-    const LN2_LO: f32 = 9.058_000_6e-6; // 0x3717f7d1
+    const LN2_HI: f32 = 6.931_381e-1; // 0x3f317180
+    const LN2_LO: f32 = 9.058_001e-6; // 0x3717f7d1
+    const _: () = assert!(LN2_HI.to_bits() == 0x3f31_7180 && LN2_LO.to_bits() == 0x3717_f7d1);
     const LG1: f32 = 6.666_666e-1; // 0xaaaaaa.0p-24
     const LG2: f32 = 4.000_097_2e-1; // 0xccce13.0p-25
     const LG3: f32 = 2.849_878_7e-1; // 0x91e9ee.0p-25
@@ -190,7 +210,7 @@ pub fn log_f32(x: f32) -> f32 {
 /// Subnormal inputs are first multiplied by `2^54`. The bits give `x = 2^k m` with `m` in
 /// `[sqrt(1/2), sqrt(2))`; with `f = m - 1` (exact) and `s = f / (2 + f)`,
 /// `ln m = 2 atanh(s) = f - f^2/2 + s (f^2/2 + R(s^2))`, `R` the fdlibm degree-7 minimax polynomial
-/// (error below `2^-58.45`), and `ln x = k ln2_hi + (f - (f^2/2 - (s (f^2/2 + R) + k ln2_lo)))` with a
+/// (error below `2^-58.45`), and `ln x = (((s (f^2/2 + R) + k ln2_lo) - f^2/2) + f) + k ln2_hi` with a
 /// 32-bit head `ln2_hi` (so `k ln2_hi` is exact).
 ///
 /// Special values: `ln 1 = +0` exactly, `ln(±0) = -inf`, `ln(x < 0) = NaN`, `ln(+inf) = +inf`,
@@ -201,6 +221,9 @@ pub fn log_f32(x: f32) -> f32 {
 pub fn log_f64(x: f64) -> f64 {
     const LN2_HI: f64 = 6.931_471_803_691_238e-1; // 0x3fe62e42fee00000
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10; // 0x3dea39ef35793c76
+    const _: () = assert!(
+        LN2_HI.to_bits() == 0x3fe6_2e42_fee0_0000 && LN2_LO.to_bits() == 0x3dea_39ef_3579_3c76
+    );
     const LG1: f64 = 6.666_666_666_666_735e-1;
     const LG2: f64 = 3.999_999_999_940_942e-1;
     const LG3: f64 = 2.857_142_874_366_239e-1;
@@ -211,11 +234,17 @@ pub fn log_f64(x: f64) -> f64 {
     let sub = x < f64::MIN_POSITIVE;
     let xs = if sub { x * 18_014_398_509_481_984.0 } else { x };
     // Move the mantissa to [sqrt(1/2), sqrt(2)) and the biased exponent k + 1023 to kb.
-    let ix = xs.to_bits().wrapping_add(0x3ff0_0000_0000_0000 - 0x3fe6_a09e_0000_0000);
+    let ix = xs
+        .to_bits()
+        .wrapping_add(0x3ff0_0000_0000_0000 - 0x3fe6_a09e_0000_0000);
     let kb = ix >> 52;
     let m = f64::from_bits((ix & 0x000f_ffff_ffff_ffff).wrapping_add(0x3fe6_a09e_0000_0000));
     // k as a float: 2^52 + kb - (2^52 + 1023 [+ 54]), all exact.
-    let off = if sub { 4_503_599_627_371_573.0 } else { 4_503_599_627_371_519.0 };
+    let off = if sub {
+        4_503_599_627_371_573.0
+    } else {
+        4_503_599_627_371_519.0
+    };
     let dk = f64::from_bits(0x4330_0000_0000_0000 | (kb & 0xfff)) - off;
     let f = m - 1.0;
     let hfsq = 0.5 * f * f;
@@ -240,40 +269,53 @@ pub fn log_f64(x: f64) -> f64 {
 const PIO2_1: f64 = 1.570_796_489_715_576_2; // 0x3ff921fb80000000
 /// Next 22 bits (negative): `pi/2 - PIO2_1` rounded to 22 bits.
 const PIO2_2: f64 = -1.629_206_849_429_465_4e-7; // 0xbe85dde980000000
-/// Next 22 bits: `pi/2 - PIO2_1 - PIO2_2` rounded to 22 bits.
+/// Next 22 bits of what is left.
 const PIO2_3: f64 = 5.390_302_529_957_765e-15; // 0x3cf8469880000000
-/// Tail: `pi/2 - PIO2_1 - PIO2_2 - PIO2_3` rounded to 53 bits (what is left is `6.8e-39`).
-const PIO2_4: f64 = 3.282_003_542_873_500_5e-22; // 0x3b78cc51701b839a
+/// Next 22 bits of what is left.
+const PIO2_4: f64 = 3.282_003_668_243_402_6e-22; // 0x3b78cc5180000000
+/// Tail, 53 bits: `pi/2 - PIO2_1 - ... - PIO2_4` (what is left is `7e-46`).
+const PIO2_5: f64 = -1.253_699_020_693_249_9e-29; // 0xb9efc8f8cbb5bf6c
 
 const _: () = assert!(PIO2_1.to_bits() == 0x3ff9_21fb_8000_0000);
 const _: () = assert!(PIO2_2.to_bits() == 0xbe85_dde9_8000_0000);
 const _: () = assert!(PIO2_3.to_bits() == 0x3cf8_4698_8000_0000);
-const _: () = assert!(PIO2_4.to_bits() == 0x3b78_cc51_701b_839a);
+const _: () = assert!(PIO2_4.to_bits() == 0x3b78_cc51_8000_0000);
+const _: () = assert!(PIO2_5.to_bits() == 0xb9ef_c8f8_cbb5_bf6c);
 
 /// Cody-Waite reduction of `ax >= 0` (or NaN) by `pi/2`: returns `(r, rr, q)` with
 /// `ax = k pi/2 + r + rr`, `|r| <= pi/4`, `|rr| <= ulp(r)/2`, and `q` whose two low bits are `k mod 4`.
 ///
-/// `k = round(ax * 2/pi)`; `pi/2 = c1 + c2 + c3 + c4` with three 22-bit parts (so `k c1`, `k c2`, `k c3`
-/// are exact for `k < 2^31`, i.e. `ax < 3.37e9`) and a 53-bit tail. `ax - k c1 - k c2` is exact, the
-/// subtraction of `k c3` is done as an exact two-term sum, `k c4` is folded into the low part and the pair
-/// renormalised: about 150 bits of `pi/2`, so the reduction is accurate even for arguments very close to
-/// multiples of `pi/2`. Past `k = 2^31` the products are rounded and the reduction degrades; where it is
-/// off by more than the polynomials' range (`|r| > 0.8`, only for `ax > 2^31 pi/2`) `r` is replaced by 0 so
-/// the result stays finite and in `[-1, 1]`. Infinities and NaN give `r = NaN`.
+/// `k = round(ax * 2/pi)`; `pi/2 = c1 + c2 + c3 + c4 + c5` with four 22-bit parts (so every `k ci` is
+/// exact for `k < 2^31`, i.e. `ax < 3.37e9`) and a 53-bit tail, about 140 bits of `pi/2`. `ax - k c1 - k c2`
+/// is exact; `k c3` and `k c4` are subtracted with exact two-term sums (a subtraction that cancels is exact,
+/// one that does not leaves a small relative error, carried in the low part), so the absolute error of
+/// `r + rr` is about `k 2^-141` even for the arguments closest to a multiple of `pi/2` (`|r|` down to
+/// `2^-61`). Past `k = 2^31` the products are rounded and the reduction degrades; where it is off by more
+/// than the polynomials' range (`|r| > 0.8`, only for `ax > 2^31 pi/2`) `r` is replaced by 0 so the result
+/// stays finite and in `[-1, 1]`. Infinities and NaN give `r = NaN`.
 #[inline(always)]
 fn rem_pio2(ax: f64) -> (f64, f64, u64) {
     let t = ax * c64::FRAC_2_PI + RND_F64;
     let kf = t - RND_F64;
     let a = ax - kf * PIO2_1; // exact
     let b = a - kf * PIO2_2; // exact
-    let w = kf * PIO2_3; // exact
-    let r1 = b - w;
-    let rr1 = ((b - r1) - w) - kf * PIO2_4;
-    let r = r1 + rr1;
-    let rr = rr1 - (r - r1);
+    let w3 = kf * PIO2_3; // exact
+    let c = b - w3;
+    let cc = (b - c) - w3;
+    let w4 = kf * PIO2_4; // exact
+    let d = c - w4;
+    let dd = (c - d) - w4;
+    let lo = (cc + dd) - kf * PIO2_5;
+    let r = d + lo;
+    let rr = lo - (r - d);
     // Out of range (including overflowed products, which give NaN) for finite ax only.
-    let bad = !(r.abs() <= 0.8) & (ax < f64::INFINITY);
-    (if bad { 0.0 } else { r }, if bad { 0.0 } else { rr }, t.to_bits())
+    let in_range = r.abs() <= 0.8;
+    let bad = !in_range & (ax < f64::INFINITY);
+    (
+        if bad { 0.0 } else { r },
+        if bad { 0.0 } else { rr },
+        t.to_bits(),
+    )
 }
 
 /// fdlibm `__kernel_sin`: `sin(x + y)` for `|x| <= pi/4`, `|y|` below half an ulp of `x`.
@@ -338,38 +380,44 @@ fn k_cos_f32(x: f64) -> f64 {
 
 /// Sine for `f32`, branch-free (computed in `f64`).
 ///
-/// `sin x = sign(x) sin|x|`; `|x| = k pi/2 + r` by Cody-Waite reduction in `f64` with a 3-part split of
-/// `pi/2` (22 + 22 + 53 bits, exact products for `k < 2^31`), then, by quadrant `k mod 4`,
-/// `sin|x| = sin r, cos r, -sin r, -cos r` with the musl `__sindf` / `__cosdf` polynomials (degree 9 and 8)
-/// and a final rounding to `f32`. Both polynomials are evaluated on every lane and the quadrant is chosen
-/// with selects.
+/// `sin x = sign(x) sin|x|`; `|x| = k pi/2 + r`, `k = round(|x| 2/pi)`, by Cody-Waite reduction in `f64`
+/// with `pi/2` split in five parts (four of 22 bits, whose products with `k` are exact for `k < 2^31`, and a
+/// 53-bit tail); then, by quadrant `k mod 4`, `sin|x| = sin r, cos r, -sin r, -cos r` with the musl
+/// `__sindf` / `__cosdf` polynomials (degree 9 and 8) and a final rounding to `f32`. Both polynomials are
+/// evaluated on every lane and the quadrant is chosen with selects.
 ///
 /// Special values: `sin(±0) = ±0`, `sin(±inf) = NaN`, `NaN -> NaN`. Subnormals are returned unchanged.
 ///
-/// Measured accuracy: at most 1 ulp for `|x| <= 1e4`, and also for `|x| <= 1e6`; accurate up to about
-/// `|x| = 3.3e9`. Beyond, the result degrades but stays finite and in `[-1, 1]`.
+/// Measured accuracy: at most 1 ulp for `|x| <= 1e4` and for `|x| <= 1e6`; the reduction is accurate up to
+/// `|x| = 2^31 pi/2 = 3.37e9` (1 ulp measured at 1e9 to 3e9). Beyond, the result degrades but stays finite
+/// and in `[-1, 1]`.
 #[inline(always)]
 pub fn sin_f32(x: f32) -> f32 {
     let (r, _, q) = rem_pio2((x as f64).abs());
     let s = k_sin_f32(r);
     let c = k_cos_f32(r);
     let v = if q & 1 != 0 { c } else { s };
-    let v = if (q & 2 != 0) != x.is_sign_negative() { -v } else { v };
+    let v = if (q & 2 != 0) != x.is_sign_negative() {
+        -v
+    } else {
+        v
+    };
     v as f32
 }
 
 /// Cosine for `f32`, branch-free (computed in `f64`).
 ///
-/// `cos x = cos|x|`; `|x| = k pi/2 + r` by Cody-Waite reduction in `f64` with a 3-part split of `pi/2`
-/// (22 + 22 + 53 bits, exact products for `k < 2^31`), then, by quadrant `k mod 4`,
-/// `cos|x| = cos r, -sin r, -cos r, sin r` with the musl `__cosdf` / `__sindf` polynomials and a final
-/// rounding to `f32`. Both polynomials are evaluated on every lane and the quadrant is chosen with
-/// selects.
+/// `cos x = cos|x|`; `|x| = k pi/2 + r`, `k = round(|x| 2/pi)`, by Cody-Waite reduction in `f64` with
+/// `pi/2` split in five parts (four of 22 bits, whose products with `k` are exact for `k < 2^31`, and a
+/// 53-bit tail); then, by quadrant `k mod 4`, `cos|x| = cos r, -sin r, -cos r, sin r` with the musl
+/// `__cosdf` / `__sindf` polynomials and a final rounding to `f32`. Both polynomials are evaluated on every
+/// lane and the quadrant is chosen with selects.
 ///
 /// Special values: `cos(±0) = 1`, `cos(±inf) = NaN`, `NaN -> NaN`.
 ///
-/// Measured accuracy: at most 1 ulp for `|x| <= 1e4`, and also for `|x| <= 1e6`; accurate up to about
-/// `|x| = 3.3e9`. Beyond, the result degrades but stays finite and in `[-1, 1]`.
+/// Measured accuracy: at most 1 ulp for `|x| <= 1e4` and for `|x| <= 1e6`; the reduction is accurate up to
+/// `|x| = 2^31 pi/2 = 3.37e9` (1 ulp measured at 1e9 to 3e9). Beyond, the result degrades but stays finite
+/// and in `[-1, 1]`.
 #[inline(always)]
 pub fn cos_f32(x: f32) -> f32 {
     let (r, _, q) = rem_pio2((x as f64).abs());
@@ -382,38 +430,42 @@ pub fn cos_f32(x: f32) -> f32 {
 
 /// Sine for `f64`, branch-free.
 ///
-/// `sin x = sign(x) sin|x|`; `|x| = k pi/2 + r + rr` by Cody-Waite reduction with a 3-part split of
-/// `pi/2` (22 + 22 + 53 bits, exact products for `k < 2^31`), `rr` the rounding error of `r`; then, by
-/// quadrant `k mod 4`, `sin|x| = sin, cos, -sin, -cos` of `r + rr` with the fdlibm kernels (degree-13 and
-/// degree-14 minimax polynomials with the `rr` correction). Both kernels are evaluated on every lane and the
+/// `sin x = sign(x) sin|x|`; `|x| = k pi/2 + r + rr`, `k = round(|x| 2/pi)`, by Cody-Waite reduction with
+/// `pi/2` split in five parts (four of 22 bits, whose products with `k` are exact for `k < 2^31`, and a
+/// 53-bit tail: about 140 bits of `pi/2`), the remainder kept as a two-term sum `r + rr`; then, by quadrant
+/// `k mod 4`, `sin|x| = sin, cos, -sin, -cos` of `r + rr` with the fdlibm kernels (degree-13 and degree-14
+/// minimax polynomials with a first-order `rr` correction). Both kernels are evaluated on every lane and the
 /// quadrant is chosen with selects.
 ///
 /// Special values: `sin(±0) = ±0`, `sin(±inf) = NaN`, `NaN -> NaN`. Subnormals are returned unchanged.
 ///
-/// Measured accuracy: at most 1 ulp for `|x| <= 1e6`; at most 1 ulp measured up to `|x| = 1e9`. The
-/// reduction is exact up to about `|x| = 3.3e9` (beyond, results degrade but stay finite and in `[-1, 1]`),
-/// but arguments extremely close to a multiple of `pi/2` lose relative accuracy (the split carries about
-/// 100 bits of `pi/2`, not the 1100 of a Payne-Hanek reduction).
+/// Measured accuracy: at most 1 ulp for `|x| <= 1e6` and for `1e6 <= |x| <= 1e9`, including the arguments
+/// closest to a multiple of `pi/2` below `2^31 pi/2 = 3.37e9` (checked against 600-bit references). Past
+/// `3.37e9` the reduction degrades (no Payne-Hanek); results stay finite and in `[-1, 1]`.
 #[inline(always)]
 pub fn sin_f64(x: f64) -> f64 {
     let (r, rr, q) = rem_pio2(x.abs());
     let s = k_sin(r, rr);
     let c = k_cos(r, rr);
     let v = if q & 1 != 0 { c } else { s };
-    if (q & 2 != 0) != x.is_sign_negative() { -v } else { v }
+    if (q & 2 != 0) != x.is_sign_negative() {
+        -v
+    } else {
+        v
+    }
 }
 
 /// Cosine for `f64`, branch-free.
 ///
-/// `cos x = cos|x|`; `|x| = k pi/2 + r + rr` by Cody-Waite reduction with a 3-part split of `pi/2`
-/// (22 + 22 + 53 bits, exact products for `k < 2^31`); then, by quadrant `k mod 4`,
+/// `cos x = cos|x|`; `|x| = k pi/2 + r + rr`, `k = round(|x| 2/pi)`, by the Cody-Waite reduction of
+/// [`sin_f64`] (five-part split of `pi/2`, exact products for `k < 2^31`); then, by quadrant `k mod 4`,
 /// `cos|x| = cos, -sin, -cos, sin` of `r + rr` with the fdlibm kernels. Both kernels are evaluated on every
 /// lane and the quadrant is chosen with selects.
 ///
 /// Special values: `cos(±0) = 1`, `cos(±inf) = NaN`, `NaN -> NaN`.
 ///
-/// Measured accuracy: at most 1 ulp for `|x| <= 1e6`; at most 1 ulp measured up to `|x| = 1e9`. Same range
-/// caveats as [`sin_f64`].
+/// Measured accuracy: at most 1 ulp for `|x| <= 1e6` and for `1e6 <= |x| <= 1e9`, including the arguments
+/// closest to a multiple of `pi/2` below `3.37e9`. Same range caveats as [`sin_f64`].
 #[inline(always)]
 pub fn cos_f64(x: f64) -> f64 {
     let (r, rr, q) = rem_pio2(x.abs());
@@ -437,7 +489,11 @@ pub fn cos_f64(x: f64) -> f64 {
 #[inline(always)]
 fn atan_pos<const FULL: bool>(ax: f64) -> f64 {
     // Cap at 2^66 (atan is pi/2 to double precision there); NaN passes through.
-    let ax = if ax > 7.378_697_629_483_821e19 { 7.378_697_629_483_821e19 } else { ax };
+    let ax = if ax > 7.378_697_629_483_821e19 {
+        7.378_697_629_483_821e19
+    } else {
+        ax
+    };
     let c0 = ax < 0.4375;
     let c1 = ax < 0.6875;
     let c2 = ax < 1.1875;
@@ -452,7 +508,13 @@ fn atan_pos<const FULL: bool>(ax: f64) -> f64 {
     let b = sel(0.0, 1.0, 1.0, 1.5, 1.0);
     let c = sel(1.0, 2.0, 1.0, 1.0, 0.0);
     let d = sel(0.0, 1.0, 1.0, 1.5, 1.0);
-    let hi = sel(0.0, 4.636_476_090_008_061e-1, c64::FRAC_PI_4, 9.827_937_232_473_29e-1, c64::FRAC_PI_2);
+    let hi = sel(
+        0.0,
+        4.636_476_090_008_061e-1,
+        c64::FRAC_PI_4,
+        9.827_937_232_473_29e-1,
+        c64::FRAC_PI_2,
+    );
     let lo = sel(
         0.0,
         2.269_877_745_296_168_7e-17,
@@ -504,15 +566,39 @@ fn atan2_core<const FULL: bool>(y: f64, x: f64) -> f64 {
     let a = atan_pos::<FULL>(num / den);
     let xneg = x.is_sign_negative();
     // x < 0 reflects: pi - angle. Result = base_hi + (±a + base_lo), base in {0, pi/2, pi}.
-    let base_hi = if swap { c64::FRAC_PI_2 } else if xneg { c64::PI } else { 0.0 };
-    let base_lo = if swap { PIO2_LO } else if xneg { PI_LO } else { 0.0 };
+    let base_hi = if swap {
+        c64::FRAC_PI_2
+    } else if xneg {
+        c64::PI
+    } else {
+        0.0
+    };
+    let base_lo = if swap {
+        PIO2_LO
+    } else if xneg {
+        PI_LO
+    } else {
+        0.0
+    };
     let sa = if swap != xneg { -a } else { a };
     let res = base_hi + (sa + base_lo);
     // 0/0 and inf/inf.
     let both_zero = (ax == 0.0) & (ay == 0.0);
     let both_inf = (ax == f64::INFINITY) & (ay == f64::INFINITY);
-    let res = if both_zero { if xneg { c64::PI } else { 0.0 } } else { res };
-    let res = if both_inf { if xneg { 3.0 * c64::FRAC_PI_4 } else { c64::FRAC_PI_4 } } else { res };
+    let res = if both_zero {
+        if xneg { c64::PI } else { 0.0 }
+    } else {
+        res
+    };
+    let res = if both_inf {
+        if xneg {
+            3.0 * c64::FRAC_PI_4
+        } else {
+            c64::FRAC_PI_4
+        }
+    } else {
+        res
+    };
     res.copysign(y)
 }
 
@@ -668,7 +754,11 @@ pub fn asin_f64(x: f64) -> f64 {
     let f = high_part(s);
     let c = (z - f * f) / (s + f);
     let mid = PIO4_HI - (2.0 * s * r - (PIO2_LO - 2.0 * c) - (PIO4_HI - 2.0 * f));
-    let big = if ax >= f64::from_bits(0x3fef_3333_0000_0000) { near1 } else { mid };
+    let big = if ax >= f64::from_bits(0x3fef_3333_0000_0000) {
+        near1
+    } else {
+        mid
+    };
     let res = if small { x + x * r } else { big.copysign(x) };
     if ax > 1.0 { f64::NAN } else { res }
 }
@@ -692,8 +782,16 @@ pub fn acos_f32(x: f32) -> f32 {
     let r = asin_r_f32(z);
     let s = z.sqrt();
     let a = s + s * r; // asin(sqrt z)
-    let big = if xd < 0.0 { 2.0 * (c64::FRAC_PI_2 - a) } else { 2.0 * a };
-    let res = if small { c64::FRAC_PI_2 - (xd + xd * r) } else { big };
+    let big = if xd < 0.0 {
+        2.0 * (c64::FRAC_PI_2 - a)
+    } else {
+        2.0 * a
+    };
+    let res = if small {
+        c64::FRAC_PI_2 - (xd + xd * r)
+    } else {
+        big
+    };
     let res = if ax > 1.0 { f64::NAN } else { res };
     res as f32
 }
@@ -747,6 +845,8 @@ fn log2_ext(ax: f64) -> (f64, f64) {
     const CP: f64 = 9.617_966_939_259_756e-1; // 2/(3 ln2)
     const CP_H: f64 = 9.617_967_009_544_373e-1;
     const CP_L: f64 = -7.028_461_650_952_758e-9;
+    const _: () =
+        assert!(DP_H.to_bits() == 0x3fe2_b803_4000_0000 && CP_H.to_bits() == 0x3fee_c709_e000_0000);
     let sub = ax < f64::MIN_POSITIVE;
     let axs = if sub { ax * TWO53 } else { ax };
     let bits = axs.to_bits();
@@ -770,7 +870,10 @@ fn log2_ext(ax: f64) -> (f64, f64) {
     let ss = u * v;
     let s_h = high_part(ss);
     let t_h = f64::from_bits(
-        (((ix >> 1) | 0x2000_0000).wrapping_add(0x0008_0000).wrapping_add(if k1 { 1 << 18 } else { 0 })) << 32,
+        (((ix >> 1) | 0x2000_0000)
+            .wrapping_add(0x0008_0000)
+            .wrapping_add(if k1 { 1 << 18 } else { 0 }))
+            << 32,
     );
     let t_l = axn - (t_h - bp);
     let s_l = v * ((u - s_h * t_h) - s_h * t_l);
@@ -803,6 +906,7 @@ fn exp2_ext(y: f64, t1: f64, t2: f64) -> f64 {
     const P5: f64 = 4.138_136_797_057_238_5e-8;
     const LG2_H: f64 = 6.931_471_824_645_996e-1; // 0x3fe62e4300000000
     const LG2_L: f64 = -1.904_654_299_957_768e-9;
+    const _: () = assert!(LG2_H.to_bits() == 0x3fe6_2e43_0000_0000);
     // (y1 + y2) (t1 + t2) = p_h + p_l with p_h exact.
     let y1 = high_part(y);
     let p_l = (y - y1) * t1 + y * t2;
@@ -822,7 +926,10 @@ fn exp2_ext(y: f64, t1: f64, t2: f64) -> f64 {
     let t1 = z2 - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
     let r = (z2 * t1) / (t1 - 2.0) - (w + z2 * w);
     let e = 1.0 - (r - z2);
-    let kb = tn.to_bits().wrapping_sub(RND_F64.to_bits()).wrapping_add(2048);
+    let kb = tn
+        .to_bits()
+        .wrapping_sub(RND_F64.to_bits())
+        .wrapping_add(2048);
     let e1 = (kb >> 1).wrapping_sub(1);
     let e2 = kb.wrapping_sub(kb >> 1).wrapping_sub(1);
     let res = e * f64::from_bits(e1 << 52) * f64::from_bits(e2 << 52);
@@ -842,8 +949,16 @@ fn pow_special(x: f64, y: f64, mag: f64) -> f64 {
     let is_int = big | ((tt - TWO52) == ay);
     let odd = ((tt.to_bits() & 1) != 0) & (tt < TWO53) & is_int;
     let m = mag;
-    let m = if ax == 0.0 { if y < 0.0 { f64::INFINITY } else { 0.0 } } else { m };
-    let m = if ax == f64::INFINITY { if y < 0.0 { 0.0 } else { f64::INFINITY } } else { m };
+    let m = if ax == 0.0 {
+        if y < 0.0 { f64::INFINITY } else { 0.0 }
+    } else {
+        m
+    };
+    let m = if ax == f64::INFINITY {
+        if y < 0.0 { 0.0 } else { f64::INFINITY }
+    } else {
+        m
+    };
     let y_inf = if ax == 1.0 {
         1.0
     } else if (ax < 1.0) != (y < 0.0) {
@@ -853,7 +968,11 @@ fn pow_special(x: f64, y: f64, mag: f64) -> f64 {
     };
     let m = if ay == f64::INFINITY { y_inf } else { m };
     let m = if x.is_sign_negative() & odd { -m } else { m };
-    let m = if (x < 0.0) & (x > f64::NEG_INFINITY) & !is_int { f64::NAN } else { m };
+    let m = if (x < 0.0) & (x > f64::NEG_INFINITY) & !is_int {
+        f64::NAN
+    } else {
+        m
+    };
     let m = if x.is_nan() | y.is_nan() { f64::NAN } else { m };
     let m = if y == 1.0 { x } else { m };
     if (y == 0.0) | (x == 1.0) { 1.0 } else { m }
@@ -871,8 +990,9 @@ fn pow_special(x: f64, y: f64, mag: f64) -> f64 {
 /// is `(-1)^y`; `(-1)^±inf = 1`, `|x| < 1` gives `x^+inf = 0`, `x^-inf = +inf`, `|x| > 1` the reverse;
 /// other NaN arguments give NaN.
 ///
-/// Measured accuracy: at most 1 ulp for `x` in `(1e-3, 1e3)`, `y` in `(-10, 10)`, and over `(0, 1e38)` x
-/// `(-100, 100)`.
+/// Measured accuracy: 0 ulp (correctly rounded) on every test point: `x` in `(1e-3, 1e3)` with `y` in
+/// `(-10, 10)`, `x` in `(1.6e-38, 6e37)` with `y` in `(-100, 100)` (results from 0 to inf, subnormals
+/// included), `x < 0` with integer `y`. The bound is half an ulp plus about `2^-20` ulp.
 #[inline(always)]
 pub fn powf_f32(x: f32, y: f32) -> f32 {
     let xd = x as f64;
@@ -895,8 +1015,9 @@ pub fn powf_f32(x: f32, y: f32) -> f32 {
 /// is `(-1)^y`; `(-1)^±inf = 1`, `|x| < 1` gives `x^+inf = 0`, `x^-inf = +inf`, `|x| > 1` the reverse;
 /// other NaN arguments give NaN.
 ///
-/// Measured accuracy: at most 1 ulp for `x` in `(1e-3, 1e3)`, `y` in `(-10, 10)`, and for results over
-/// the whole range.
+/// Measured accuracy: at most 1 ulp for `x` in `(1e-3, 1e3)` with `y` in `(-10, 10)`, for `x` in
+/// `(1e-304, 1e304)` with `y` in `(-2, 2)` (results from 0 to inf, subnormals included), for `x < 0` with
+/// integer `y`, and for `x` within `1e-6` of 1 with `|y| < 1e8`.
 #[inline(always)]
 pub fn powf_f64(x: f64, y: f64) -> f64 {
     let ax = x.abs();
@@ -938,7 +1059,9 @@ mod tests {
     fn ulp64(got: f64, want: f64) -> u64 {
         match (got.is_nan(), want.is_nan()) {
             (true, true) => 0,
-            (false, false) => u64::try_from((key64(got) - key64(want)).unsigned_abs()).unwrap_or(u64::MAX),
+            (false, false) => {
+                u64::try_from((key64(got) - key64(want)).unsigned_abs()).unwrap_or(u64::MAX)
+            }
             _ => u64::MAX,
         }
     }
@@ -960,11 +1083,22 @@ mod tests {
 
     const N: usize = 100_000;
 
+    /// The sweeps below pass the maximum error measured on x86-64 Linux (glibc), the `f64` ones against the
+    /// platform's `f64` functions. Those are not correctly rounded everywhere (glibc's `sin` is off by up to
+    /// 2 ulp on some of the hard cases below, other libms are looser), so `f64` comparisons with the
+    /// platform allow one more ulp. The `f32` comparisons (with the `f64` result rounded to `f32`) and the
+    /// ones with 600-bit reference values are exact.
+    const LIBM_SLACK: u64 = 1;
+
     /// Points of `[lo, hi]`: `N` evenly spaced, `N` random; `log` spaces them logarithmically (`lo > 0`).
     fn points(lo: f64, hi: f64, log: bool, seed: u64) -> Vec<f64> {
         let mut rng = Rng(seed);
         let map = |u: f64| {
-            if log { (lo.ln() + u * (hi.ln() - lo.ln())).exp() } else { lo + u * (hi - lo) }
+            if log {
+                (lo.ln() + u * (hi.ln() - lo.ln())).exp()
+            } else {
+                lo + u * (hi - lo)
+            }
         };
         let mut v: Vec<f64> = (0..N).map(|i| map(i as f64 / (N - 1) as f64)).collect();
         v.extend((0..N).map(|_| map(rng.unit())));
@@ -986,7 +1120,12 @@ mod tests {
                 worst = (e, x);
             }
         }
-        println!("{name}: max {} ulp at x = {:e} over {} points", worst.0, worst.1, pts.len());
+        println!(
+            "{name}: max {} ulp at x = {:e} over {} points",
+            worst.0,
+            worst.1,
+            pts.len()
+        );
         assert!(
             worst.0 <= max_ulp,
             "{name}: {} ulp at {:e}: got {:e}, want {:e}",
@@ -1011,9 +1150,14 @@ mod tests {
                 worst = (e, x);
             }
         }
-        println!("{name}: max {} ulp at x = {:e} over {} points", worst.0, worst.1, pts.len());
+        println!(
+            "{name}: max {} ulp at x = {:e} over {} points",
+            worst.0,
+            worst.1,
+            pts.len()
+        );
         assert!(
-            worst.0 <= max_ulp,
+            worst.0 <= max_ulp + LIBM_SLACK,
             "{name}: {} ulp at {:e}: got {:e}, want {:e}",
             worst.0,
             worst.1,
@@ -1038,8 +1182,20 @@ mod tests {
                 worst = (e, a, b);
             }
         }
-        println!("{name}: max {} ulp at ({:e}, {:e}) over {} points", worst.0, worst.1, worst.2, pts.len());
-        assert!(worst.0 <= max_ulp, "{name}: {} ulp at ({:e}, {:e})", worst.0, worst.1, worst.2);
+        println!(
+            "{name}: max {} ulp at ({:e}, {:e}) over {} points",
+            worst.0,
+            worst.1,
+            worst.2,
+            pts.len()
+        );
+        assert!(
+            worst.0 <= max_ulp,
+            "{name}: {} ulp at ({:e}, {:e})",
+            worst.0,
+            worst.1,
+            worst.2
+        );
     }
 
     fn sweep2_64(
@@ -1056,8 +1212,20 @@ mod tests {
                 worst = (e, a, b);
             }
         }
-        println!("{name}: max {} ulp at ({:e}, {:e}) over {} points", worst.0, worst.1, worst.2, pts.len());
-        assert!(worst.0 <= max_ulp, "{name}: {} ulp at ({:e}, {:e})", worst.0, worst.1, worst.2);
+        println!(
+            "{name}: max {} ulp at ({:e}, {:e}) over {} points",
+            worst.0,
+            worst.1,
+            worst.2,
+            pts.len()
+        );
+        assert!(
+            worst.0 <= max_ulp + LIBM_SLACK,
+            "{name}: {} ulp at ({:e}, {:e})",
+            worst.0,
+            worst.1,
+            worst.2
+        );
     }
 
     fn pairs(n: usize, seed: u64, mut mk: impl FnMut(&mut Rng) -> (f64, f64)) -> Vec<(f64, f64)> {
@@ -1077,23 +1245,62 @@ mod tests {
 
     #[test]
     fn vmath_exp_f32_sweep() {
-        sweep32("exp_f32", exp_f32, f64::exp, &points(-104.0, 89.0, false, 1), 1);
-        sweep32("exp_f32 small", exp_f32, f64::exp, &points(-1.0, 1.0, false, 2), 1);
+        sweep32(
+            "exp_f32",
+            exp_f32,
+            f64::exp,
+            &points(-104.0, 89.0, false, 1),
+            1,
+        );
+        sweep32(
+            "exp_f32 small",
+            exp_f32,
+            f64::exp,
+            &points(-1.0, 1.0, false, 2),
+            1,
+        );
         // Subnormal results.
-        sweep32("exp_f32 subnormal", exp_f32, f64::exp, &points(-104.0, -87.0, false, 3), 1);
+        sweep32(
+            "exp_f32 subnormal",
+            exp_f32,
+            f64::exp,
+            &points(-104.0, -87.0, false, 3),
+            1,
+        );
     }
 
     #[test]
     fn vmath_exp_f64_sweep() {
-        sweep64("exp_f64", exp_f64, f64::exp, &points(-746.0, 710.0, false, 4), 1);
-        sweep64("exp_f64 small", exp_f64, f64::exp, &points(-1.0, 1.0, false, 5), 1);
-        sweep64("exp_f64 subnormal", exp_f64, f64::exp, &points(-746.0, -708.0, false, 6), 1);
+        sweep64(
+            "exp_f64",
+            exp_f64,
+            f64::exp,
+            &points(-746.0, 710.0, false, 4),
+            1,
+        );
+        sweep64(
+            "exp_f64 small",
+            exp_f64,
+            f64::exp,
+            &points(-1.0, 1.0, false, 5),
+            1,
+        );
+        sweep64(
+            "exp_f64 subnormal",
+            exp_f64,
+            f64::exp,
+            &points(-746.0, -708.0, false, 6),
+            1,
+        );
     }
 
     #[test]
     fn vmath_exp_edges() {
         for x in [0.0f32, -0.0, 1e-45, -1e-45, f32::MIN_POSITIVE, 1.0, -1.0] {
-            assert!(same32(exp_f32(x), (x as f64).exp() as f32), "exp_f32({x:e})");
+            assert!(
+                same32(exp_f32(x), (x as f64).exp() as f32),
+                "exp_f32({x:e})"
+            );
         }
         assert_eq!(exp_f32(0.0), 1.0);
         assert_eq!(exp_f32(-0.0), 1.0);
@@ -1102,7 +1309,10 @@ mod tests {
         assert!(exp_f32(f32::NAN).is_nan());
         // Overflow threshold ln(FLT_MAX) = 88.72284.
         for x in [88.72283f32, 88.72284, 88.7229, -87.3, -103.97, -103.98] {
-            assert!(same32(exp_f32(x), (x as f64).exp() as f32), "exp_f32({x:e})");
+            assert!(
+                same32(exp_f32(x), (x as f64).exp() as f32),
+                "exp_f32({x:e})"
+            );
         }
         assert!(exp_f32(88.72283).is_finite());
         assert_eq!(exp_f32(88.72284), f32::INFINITY);
@@ -1116,14 +1326,17 @@ mod tests {
         assert_eq!(exp_f32(f32::MIN), 0.0);
 
         for x in [0.0f64, -0.0, 5e-324, -5e-324, f64::MIN_POSITIVE, 1.0, -1.0] {
-            assert!(ulp64(exp_f64(x), x.exp()) <= 1, "exp_f64({x:e})");
+            assert!(
+                ulp64(exp_f64(x), x.exp()) <= 1 + LIBM_SLACK,
+                "exp_f64({x:e})"
+            );
         }
         assert_eq!(exp_f64(0.0), 1.0);
         assert_eq!(exp_f64(f64::INFINITY), f64::INFINITY);
         assert_eq!(exp_f64(f64::NEG_INFINITY), 0.0);
         assert!(exp_f64(f64::NAN).is_nan());
         assert!(exp_f64(709.78).is_finite());
-        assert!(ulp64(exp_f64(709.782712893384), 709.782712893384f64.exp()) <= 1);
+        assert!(ulp64(exp_f64(709.782712893384), 709.782712893384f64.exp()) <= 1 + LIBM_SLACK);
         assert_eq!(exp_f64(709.79), f64::INFINITY);
         assert_eq!(exp_f64(1000.0), f64::INFINITY);
         assert_eq!(exp_f64(f64::MAX), f64::INFINITY);
@@ -1131,28 +1344,71 @@ mod tests {
         assert_eq!(exp_f64(-745.14), 0.0);
         assert_eq!(exp_f64(-1000.0), 0.0);
         assert_eq!(exp_f64(f64::MIN), 0.0);
-        assert!(ulp64(exp_f64(-740.0), (-740.0f64).exp()) <= 1);
+        assert!(ulp64(exp_f64(-740.0), (-740.0f64).exp()) <= 1 + LIBM_SLACK);
     }
 
     // ---- log ----
 
     #[test]
     fn vmath_log_f32_sweep() {
-        sweep32("log_f32 (0.5, 2)", log_f32, f64::ln, &points(0.5, 2.0, false, 7), 1);
-        sweep32("log_f32 full", log_f32, f64::ln, &points(1e-45, 3.4e38, true, 8), 1);
-        sweep32("log_f32 subnormal", log_f32, f64::ln, &points(1e-45, 1.2e-38, true, 9), 1);
+        sweep32(
+            "log_f32 (0.5, 2)",
+            log_f32,
+            f64::ln,
+            &points(0.5, 2.0, false, 7),
+            1,
+        );
+        sweep32(
+            "log_f32 full",
+            log_f32,
+            f64::ln,
+            &points(1e-45, 3.4e38, true, 8),
+            1,
+        );
+        sweep32(
+            "log_f32 subnormal",
+            log_f32,
+            f64::ln,
+            &points(1e-45, 1.2e-38, true, 9),
+            1,
+        );
         // Every f32 in [1 - 2^-10, 1 + 2^-10] (cancellation region).
-        let near1: Vec<f64> =
-            (0.999f32.to_bits()..1.001f32.to_bits()).map(|b| f32::from_bits(b) as f64).collect();
+        let near1: Vec<f64> = (0.999f32.to_bits()..1.001f32.to_bits())
+            .map(|b| f32::from_bits(b) as f64)
+            .collect();
         sweep32("log_f32 near 1", log_f32, f64::ln, &near1, 1);
     }
 
     #[test]
     fn vmath_log_f64_sweep() {
-        sweep64("log_f64 (0.5, 2)", log_f64, f64::ln, &points(0.5, 2.0, false, 10), 1);
-        sweep64("log_f64 full", log_f64, f64::ln, &points(5e-324, 1.7e308, true, 11), 1);
-        sweep64("log_f64 subnormal", log_f64, f64::ln, &points(5e-324, 2.2e-308, true, 12), 1);
-        sweep64("log_f64 near 1", log_f64, f64::ln, &points(1.0 - 1e-6, 1.0 + 1e-6, false, 13), 1);
+        sweep64(
+            "log_f64 (0.5, 2)",
+            log_f64,
+            f64::ln,
+            &points(0.5, 2.0, false, 10),
+            1,
+        );
+        sweep64(
+            "log_f64 full",
+            log_f64,
+            f64::ln,
+            &points(5e-324, 1.7e308, true, 11),
+            1,
+        );
+        sweep64(
+            "log_f64 subnormal",
+            log_f64,
+            f64::ln,
+            &points(5e-324, 2.2e-308, true, 12),
+            1,
+        );
+        sweep64(
+            "log_f64 near 1",
+            log_f64,
+            f64::ln,
+            &points(1.0 - 1e-6, 1.0 + 1e-6, false, 13),
+            1,
+        );
     }
 
     #[test]
@@ -1165,8 +1421,21 @@ mod tests {
         assert!(log_f32(f32::NEG_INFINITY).is_nan());
         assert_eq!(log_f32(f32::INFINITY), f32::INFINITY);
         assert!(log_f32(f32::NAN).is_nan());
-        for x in [1e-45f32, 2e-45, 1e-40, 1.1754942e-38, f32::MIN_POSITIVE, f32::MAX, 2.0, 0.5, 10.0] {
-            assert!(ulp32(log_f32(x), (x as f64).ln() as f32) <= 1, "log_f32({x:e})");
+        for x in [
+            1e-45f32,
+            2e-45,
+            1e-40,
+            1.1754942e-38,
+            f32::MIN_POSITIVE,
+            f32::MAX,
+            2.0,
+            0.5,
+            10.0,
+        ] {
+            assert!(
+                ulp32(log_f32(x), (x as f64).ln() as f32) <= 1,
+                "log_f32({x:e})"
+            );
         }
         assert_eq!(log_f64(1.0).to_bits(), 0.0f64.to_bits());
         assert_eq!(log_f64(0.0), f64::NEG_INFINITY);
@@ -1176,8 +1445,20 @@ mod tests {
         assert!(log_f64(f64::NEG_INFINITY).is_nan());
         assert_eq!(log_f64(f64::INFINITY), f64::INFINITY);
         assert!(log_f64(f64::NAN).is_nan());
-        for x in [5e-324f64, 1e-320, 2.2250738585072009e-308, f64::MIN_POSITIVE, f64::MAX, 2.0, 0.5, 10.0] {
-            assert!(ulp64(log_f64(x), x.ln()) <= 1, "log_f64({x:e})");
+        for x in [
+            5e-324f64,
+            1e-320,
+            f64::from_bits(0x000f_ffff_ffff_ffff),
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            2.0,
+            0.5,
+            10.0,
+        ] {
+            assert!(
+                ulp64(log_f64(x), x.ln()) <= 1 + LIBM_SLACK,
+                "log_f64({x:e})"
+            );
         }
     }
 
@@ -1190,10 +1471,13 @@ mod tests {
         let large = points(-1e6, 1e6, false, 16);
         sweep32("sin_f32 |x|<=4", sin_f32, f64::sin, &small, 1);
         sweep32("cos_f32 |x|<=4", cos_f32, f64::cos, &small, 1);
-        sweep32("sin_f32 |x|<=1e4", sin_f32, f64::sin, &mid, 2);
-        sweep32("cos_f32 |x|<=1e4", cos_f32, f64::cos, &mid, 2);
-        sweep32("sin_f32 |x|<=1e6", sin_f32, f64::sin, &large, 2);
-        sweep32("cos_f32 |x|<=1e6", cos_f32, f64::cos, &large, 2);
+        sweep32("sin_f32 |x|<=1e4", sin_f32, f64::sin, &mid, 1);
+        sweep32("cos_f32 |x|<=1e4", cos_f32, f64::cos, &mid, 1);
+        sweep32("sin_f32 |x|<=1e6", sin_f32, f64::sin, &large, 1);
+        sweep32("cos_f32 |x|<=1e6", cos_f32, f64::cos, &large, 1);
+        let huge = points(1e6, 3.3e9, true, 35);
+        sweep32("sin_f32 1e6..3.3e9", sin_f32, f64::sin, &huge, 1);
+        sweep32("cos_f32 1e6..3.3e9", cos_f32, f64::cos, &huge, 1);
         let tiny = points(1e-45, 1e-3, true, 17);
         sweep32("sin_f32 tiny", sin_f32, f64::sin, &tiny, 1);
         sweep32("cos_f32 tiny", cos_f32, f64::cos, &tiny, 1);
@@ -1205,11 +1489,11 @@ mod tests {
         let large = points(-1e6, 1e6, false, 19);
         sweep64("sin_f64 |x|<=4", sin_f64, f64::sin, &small, 1);
         sweep64("cos_f64 |x|<=4", cos_f64, f64::cos, &small, 1);
-        sweep64("sin_f64 |x|<=1e6", sin_f64, f64::sin, &large, 2);
-        sweep64("cos_f64 |x|<=1e6", cos_f64, f64::cos, &large, 2);
-        let huge = points(1e6, 1e9, true, 20);
-        sweep64("sin_f64 1e6..1e9", sin_f64, f64::sin, &huge, 4);
-        sweep64("cos_f64 1e6..1e9", cos_f64, f64::cos, &huge, 4);
+        sweep64("sin_f64 |x|<=1e6", sin_f64, f64::sin, &large, 1);
+        sweep64("cos_f64 |x|<=1e6", cos_f64, f64::cos, &large, 1);
+        let huge = points(1e6, 3.3e9, true, 20);
+        sweep64("sin_f64 1e6..3.3e9", sin_f64, f64::sin, &huge, 1);
+        sweep64("cos_f64 1e6..3.3e9", cos_f64, f64::cos, &huge, 1);
         let tiny = points(1e-300, 1e-3, true, 21);
         sweep64("sin_f64 tiny", sin_f64, f64::sin, &tiny, 1);
         sweep64("cos_f64 tiny", cos_f64, f64::cos, &tiny, 1);
@@ -1237,24 +1521,115 @@ mod tests {
         for x in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
             assert!(sin_f64(x).is_nan() && cos_f64(x).is_nan());
         }
-        // Doubles nearest to multiples of pi/2 (|r| about an ulp of x: the hardest reductions).
+        // The doubles closest to a multiple of pi/2 below 2^31 pi/2 (|r| from 2^-60.5 to 2^-52, found with the
+        // continued fraction of pi/2) and their neighbours: (x, sin x, cos x) bits, correctly rounded values
+        // computed with 600-bit arithmetic (the platform libm is off by an ulp or two on some of them).
+        let hard: [(u64, u64, u64); 45] = [
+            (0x4046c6cbc45dc8dd, 0x3ff0000000000000, 0x3cffff494f2539b3),
+            (0x4046c6cbc45dc8de, 0x3ff0000000000000, 0xbc26d61b58c99c43),
+            (0x4046c6cbc45dc8df, 0x3ff0000000000000, 0xbd00005b586d6326),
+            (0x416b951f1572eba4, 0xbff0000000000000, 0xbe200000003ea9ea),
+            (0x416b951f1572eba5, 0xbff0000000000000, 0xbc3f54f5227a4e84),
+            (0x416b951f1572eba6, 0xbff0000000000000, 0x3e1fffffff82ac2b),
+            (0x417b951f1572eba4, 0x3e300000003ea9ea, 0xbff0000000000000),
+            (0x417b951f1572eba5, 0x3c4f54f5227a4e84, 0xbff0000000000000),
+            (0x417b951f1572eba6, 0xbe2fffffff82ac2b, 0xbff0000000000000),
+            (0x418b951f1572eba4, 0xbe400000003ea9ea, 0x3ff0000000000000),
+            (0x418b951f1572eba5, 0xbc5f54f5227a4e84, 0x3ff0000000000000),
+            (0x418b951f1572eba6, 0x3e3fffffff82ac2b, 0x3ff0000000000000),
+            (0x419b951f1572eba4, 0xbe500000003ea9ea, 0x3fefffffffffffff),
+            (0x419b951f1572eba5, 0xbc6f54f5227a4e84, 0x3ff0000000000000),
+            (0x419b951f1572eba6, 0x3e4fffffff82ac2b, 0x3fefffffffffffff),
+            (0x41ab951f1572eba4, 0xbe600000003ea9ea, 0x3feffffffffffffc),
+            (0x41ab951f1572eba5, 0xbc7f54f5227a4e84, 0x3ff0000000000000),
+            (0x41ab951f1572eba6, 0x3e5fffffff82ac2a, 0x3feffffffffffffc),
+            (0x41bb951f1572eba4, 0xbe700000003ea9e8, 0x3feffffffffffff0),
+            (0x41bb951f1572eba5, 0xbc8f54f5227a4e84, 0x3ff0000000000000),
+            (0x41bb951f1572eba6, 0x3e6fffffff82ac26, 0x3feffffffffffff0),
+            (0x41cb951f1572eba4, 0xbe800000003ea9e0, 0x3fefffffffffffc0),
+            (0x41cb951f1572eba5, 0xbc9f54f5227a4e84, 0x3ff0000000000000),
+            (0x41cb951f1572eba6, 0x3e7fffffff82ac16, 0x3fefffffffffffc0),
+            (0x41c55202aefde313, 0xbfefffffffffffc0, 0xbe7fffffff779c48),
+            (0x41c55202aefde314, 0xbff0000000000000, 0x3ca10c745b9374bc),
+            (0x41c55202aefde315, 0xbfefffffffffffc0, 0x3e800000004431c7),
+            (0x4174456bdcf64b07, 0xbff0000000000000, 0xbe2fffffe333afb7),
+            (0x4174456bdcf64b08, 0xbff0000000000000, 0x3caccc504881522d),
+            (0x4174456bdcf64b09, 0xbff0000000000000, 0x3e3000000e662824),
+            (0x4139eb7148f354d5, 0x3ff0000000000000, 0x3defffff8bd41735),
+            (0x4139eb7148f354d6, 0x3ff0000000000000, 0xbc8d0afa32c646ca),
+            (0x4139eb7148f354d7, 0x3ff0000000000000, 0xbdf000003a15f466),
+            (0x41139c6fd67805a6, 0xbff0000000000000, 0xbdd00000cc477f0c),
+            (0x41139c6fd67805a7, 0xbff0000000000000, 0xbc8988efe18ff83f),
+            (0x41139c6fd67805a8, 0xbff0000000000000, 0x3dcffffe677101e7),
+            (0x41239c6fd67805a6, 0x3de00000cc477f0c, 0xbff0000000000000),
+            (0x41239c6fd67805a7, 0x3c9988efe18ff83f, 0xbff0000000000000),
+            (0x41239c6fd67805a8, 0xbddffffe677101e7, 0xbff0000000000000),
+            (0x41339c6fd67805a6, 0xbdf00000cc477f0c, 0x3ff0000000000000),
+            (0x41339c6fd67805a7, 0xbca988efe18ff83f, 0x3ff0000000000000),
+            (0x41339c6fd67805a8, 0x3deffffe677101e7, 0x3ff0000000000000),
+            (0x40e67e57cdd4dc53, 0xbff0000000000000, 0xbd9fffd8d215995a),
+            (0x40e67e57cdd4dc54, 0xbff0000000000000, 0x3ca396f53352c401),
+            (0x40e67e57cdd4dc55, 0xbff0000000000000, 0x3da0001396f53353),
+        ];
+        for (x, s, c) in hard {
+            let (x, s, c) = (f64::from_bits(x), f64::from_bits(s), f64::from_bits(c));
+            for (x, s) in [(x, s), (-x, -s)] {
+                assert!(
+                    ulp64(sin_f64(x), s) <= 1,
+                    "sin_f64({x:e}) = {:e}, want {s:e}",
+                    sin_f64(x)
+                );
+                assert!(
+                    ulp64(cos_f64(x), c) <= 1,
+                    "cos_f64({x:e}) = {:e}, want {c:e}",
+                    cos_f64(x)
+                );
+            }
+        }
+        // Doubles nearest to multiples of pi/2 (|r| about an ulp of x).
         let mut rng = Rng(98);
         let ks = (1..300u64).chain((0..3000).map(|_| rng.next() % 2_000_000_000));
         for k in ks {
             let x = k as f64 * std::f64::consts::FRAC_PI_2;
-            assert!(ulp64(sin_f64(x), x.sin()) <= 1, "sin_f64({x:e})");
-            assert!(ulp64(cos_f64(x), x.cos()) <= 1, "cos_f64({x:e})");
+            assert!(
+                ulp64(sin_f64(x), x.sin()) <= 1 + LIBM_SLACK,
+                "sin_f64({x:e})"
+            );
+            assert!(
+                ulp64(cos_f64(x), x.cos()) <= 1 + LIBM_SLACK,
+                "cos_f64({x:e})"
+            );
             let xf = x as f32;
-            assert!(ulp32(sin_f32(xf), (xf as f64).sin() as f32) <= 1, "sin_f32({xf:e})");
-            assert!(ulp32(cos_f32(xf), (xf as f64).cos() as f32) <= 1, "cos_f32({xf:e})");
+            assert!(
+                ulp32(sin_f32(xf), (xf as f64).sin() as f32) <= 1,
+                "sin_f32({xf:e})"
+            );
+            assert!(
+                ulp32(cos_f32(xf), (xf as f64).cos() as f32) <= 1,
+                "cos_f32({xf:e})"
+            );
         }
         // Huge arguments: finite, within [-1, 1].
         let mut rng = Rng(99);
         let mut huge32 = vec![f32::MAX, -f32::MAX, 1e10, 3.4e9, 1e20, 1e30, 16_777_216.0];
-        let mut huge64 = vec![f64::MAX, -f64::MAX, 1e10, 3.4e9, 1e15, 1e20, 1e100, 1e300, 9_007_199_254_740_992.0];
+        let mut huge64 = vec![
+            f64::MAX,
+            -f64::MAX,
+            1e10,
+            3.4e9,
+            1e15,
+            1e20,
+            1e100,
+            1e300,
+            9_007_199_254_740_992.0,
+        ];
         for _ in 0..10_000 {
-            huge32.push(f32::from_bits((rng.next() as u32 & 0x7f7f_ffff) | 0x4f00_0000));
-            huge64.push(f64::from_bits((rng.next() & 0x7fef_ffff_ffff_ffff) | 0x41e0_0000_0000_0000));
+            huge32.push(f32::from_bits(
+                (rng.next() as u32 & 0x7f7f_ffff) | 0x4f00_0000,
+            ));
+            huge64.push(f64::from_bits(
+                (rng.next() & 0x7fef_ffff_ffff_ffff) | 0x41e0_0000_0000_0000,
+            ));
         }
         for x in huge32 {
             for v in [sin_f32(x), cos_f32(x), sin_f32(-x), cos_f32(-x)] {
@@ -1323,16 +1698,36 @@ mod tests {
         assert_eq!(atan_f64(1e300), std::f64::consts::FRAC_PI_2);
         assert!(atan_f64(f64::NAN).is_nan());
 
-        let specials64 = [0.0, -0.0, 1.0, -1.0, 5e-324, -5e-324, 1e300, -1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+        let specials64 = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            5e-324,
+            -5e-324,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
         for &y in &specials64 {
             for &x in &specials64 {
                 let (got, want) = (atan2_f64(y, x), y.atan2(x));
-                assert!(same64(got, want) || (ulp64(got, want) <= 1 && got.is_sign_negative() == want.is_sign_negative()),
-                    "atan2_f64({y:e}, {x:e}) = {got:e}, want {want:e}");
+                assert!(
+                    same64(got, want)
+                        || (ulp64(got, want) <= 1 + LIBM_SLACK
+                            && got.is_sign_negative() == want.is_sign_negative()),
+                    "atan2_f64({y:e}, {x:e}) = {got:e}, want {want:e}"
+                );
                 let (yf, xf) = (y as f32, x as f32);
                 let (got, want) = (atan2_f32(yf, xf), yf.atan2(xf));
-                assert!(same32(got, want) || (ulp32(got, want) <= 1 && got.is_sign_negative() == want.is_sign_negative()),
-                    "atan2_f32({yf:e}, {xf:e}) = {got:e}, want {want:e}");
+                assert!(
+                    same32(got, want)
+                        || (ulp32(got, want) <= 1
+                            && got.is_sign_negative() == want.is_sign_negative()),
+                    "atan2_f32({yf:e}, {xf:e}) = {got:e}, want {want:e}"
+                );
             }
         }
     }
@@ -1347,7 +1742,10 @@ mod tests {
         sweep64("asin_f64", asin_f64, f64::asin, &p, 1);
         sweep64("acos_f64", acos_f64, f64::acos, &p, 1);
         // Near ±1 (sqrt branch) and near 0.
-        let n1 = points(1e-12, 0.1, true, 28).into_iter().flat_map(|d| [1.0 - d, d - 1.0]).collect::<Vec<_>>();
+        let n1 = points(1e-12, 0.1, true, 28)
+            .into_iter()
+            .flat_map(|d| [1.0 - d, d - 1.0])
+            .collect::<Vec<_>>();
         sweep64("asin_f64 near 1", asin_f64, f64::asin, &n1, 1);
         sweep64("acos_f64 near 1", acos_f64, f64::acos, &n1, 1);
         sweep32("asin_f32 near 1", asin_f32, f64::asin, &n1, 1);
@@ -1369,7 +1767,14 @@ mod tests {
         assert_eq!(acos_f32(1.0).to_bits(), 0.0f32.to_bits());
         assert_eq!(acos_f32(-1.0), c32::PI);
         assert_eq!(acos_f32(0.0), c32::FRAC_PI_2);
-        for x in [1.000_000_1f32, -1.000_000_1, 2.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
+        for x in [
+            1.000_000_1f32,
+            -1.000_000_1,
+            2.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+        ] {
             assert!(asin_f32(x).is_nan() && acos_f32(x).is_nan(), "{x}");
         }
         assert_eq!(asin_f64(1.0), c64::FRAC_PI_2);
@@ -1381,12 +1786,33 @@ mod tests {
         assert_eq!(acos_f64(-1.0), c64::PI);
         assert_eq!(acos_f64(0.0), c64::FRAC_PI_2);
         assert_eq!(acos_f64(5e-324), c64::FRAC_PI_2);
-        for x in [1.000_000_000_000_000_2f64, -1.000_000_000_000_000_2, 2.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+        for x in [
+            1.000_000_000_000_000_2f64,
+            -1.000_000_000_000_000_2,
+            2.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ] {
             assert!(asin_f64(x).is_nan() && acos_f64(x).is_nan(), "{x}");
         }
-        for x in [0.5f64, -0.5, 0.975, -0.975, 0.9749999, 1.0 - 1e-16, -1.0 + 1e-16] {
-            assert!(ulp64(asin_f64(x), x.asin()) <= 1, "asin_f64({x})");
-            assert!(ulp64(acos_f64(x), x.acos()) <= 1, "acos_f64({x})");
+        for x in [
+            0.5f64,
+            -0.5,
+            0.975,
+            -0.975,
+            0.9749999,
+            1.0 - 1e-16,
+            -1.0 + 1e-16,
+        ] {
+            assert!(
+                ulp64(asin_f64(x), x.asin()) <= 1 + LIBM_SLACK,
+                "asin_f64({x})"
+            );
+            assert!(
+                ulp64(acos_f64(x), x.acos()) <= 1 + LIBM_SLACK,
+                "acos_f64({x})"
+            );
         }
     }
 
@@ -1395,15 +1821,24 @@ mod tests {
     #[test]
     fn vmath_powf_sweep() {
         let mk = |r: &mut Rng| ((r.unit() * 2.0 - 1.0) * 1e3f64.ln(), r.unit() * 20.0 - 10.0);
-        let p: Vec<(f64, f64)> = pairs(2 * N, 30, mk).into_iter().map(|(lx, y)| (lx.exp(), y)).collect();
-        sweep2_32("powf_f32 (1e-3,1e3)x(-10,10)", powf_f32, f64::powf, &p, 1);
+        let p: Vec<(f64, f64)> = pairs(2 * N, 30, mk)
+            .into_iter()
+            .map(|(lx, y)| (lx.exp(), y))
+            .collect();
+        sweep2_32("powf_f32 (1e-3,1e3)x(-10,10)", powf_f32, f64::powf, &p, 0);
         sweep2_64("powf_f64 (1e-3,1e3)x(-10,10)", powf_f64, f64::powf, &p, 1);
         // Wide: any magnitude of the result, including over/underflow and subnormal results.
         let mk = |r: &mut Rng| ((r.unit() * 2.0 - 1.0) * 700.0, r.unit() * 4.0 - 2.0);
-        let p: Vec<(f64, f64)> = pairs(N, 31, mk).into_iter().map(|(lx, y)| (lx.exp(), y)).collect();
+        let p: Vec<(f64, f64)> = pairs(N, 31, mk)
+            .into_iter()
+            .map(|(lx, y)| (lx.exp(), y))
+            .collect();
         sweep2_64("powf_f64 wide", powf_f64, f64::powf, &p, 1);
         let mk = |r: &mut Rng| ((r.unit() * 2.0 - 1.0) * 87.0, r.unit() * 200.0 - 100.0);
-        let p: Vec<(f64, f64)> = pairs(N, 32, mk).into_iter().map(|(lx, y)| (lx.exp(), y)).collect();
+        let p: Vec<(f64, f64)> = pairs(N, 32, mk)
+            .into_iter()
+            .map(|(lx, y)| (lx.exp(), y))
+            .collect();
         sweep2_32("powf_f32 wide", powf_f32, f64::powf, &p, 1);
         // Negative bases with integer exponents.
         let mk = |r: &mut Rng| (-(r.unit() * 10.0), (r.unit() * 40.0 - 20.0).round());
@@ -1411,29 +1846,62 @@ mod tests {
         sweep2_32("powf_f32 x<0, int y", powf_f32, f64::powf, &p, 1);
         sweep2_64("powf_f64 x<0, int y", powf_f64, f64::powf, &p, 1);
         // x near 1 with large y.
-        let mk = |r: &mut Rng| (1.0 + (r.unit() * 2.0 - 1.0) * 1e-6, (r.unit() * 2.0 - 1.0) * 1e8);
+        let mk = |r: &mut Rng| {
+            (
+                1.0 + (r.unit() * 2.0 - 1.0) * 1e-6,
+                (r.unit() * 2.0 - 1.0) * 1e8,
+            )
+        };
         let p = pairs(N, 34, mk);
-        sweep2_64("powf_f64 x~1, large y", powf_f64, f64::powf, &p, 2);
+        sweep2_64("powf_f64 x~1, large y", powf_f64, f64::powf, &p, 1);
     }
 
     #[test]
     fn vmath_powf_edges() {
         let inf = f64::INFINITY;
         let vals = [
-            0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -3.0, 2.5, -2.5, 1e-310, -1e-310, 1e300, -1e300, 0.999,
-            1.001, 9007199254740993.0, -9007199254740991.0, 4503599627370497.0, 1e20, -1e20, inf, -inf, f64::NAN,
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -0.5,
+            2.0,
+            -2.0,
+            3.0,
+            -3.0,
+            2.5,
+            -2.5,
+            1e-310,
+            -1e-310,
+            1e300,
+            -1e300,
+            0.999,
+            1.001,
+            9007199254740993.0,
+            -9007199254740991.0,
+            4503599627370497.0,
+            1e20,
+            -1e20,
+            inf,
+            -inf,
+            f64::NAN,
         ];
         for &x in &vals {
             for &y in &vals {
                 let (got, want) = (powf_f64(x, y), x.powf(y));
                 assert!(
-                    same64(got, want) || (ulp64(got, want) <= 1 && got.is_sign_negative() == want.is_sign_negative()),
+                    same64(got, want)
+                        || (ulp64(got, want) <= 1 + LIBM_SLACK
+                            && got.is_sign_negative() == want.is_sign_negative()),
                     "powf_f64({x:e}, {y:e}) = {got:e}, want {want:e}"
                 );
                 let (xf, yf) = (x as f32, y as f32);
                 let (got, want) = (powf_f32(xf, yf), xf.powf(yf));
                 assert!(
-                    same32(got, want) || (ulp32(got, want) <= 1 && got.is_sign_negative() == want.is_sign_negative()),
+                    same32(got, want)
+                        || (ulp32(got, want) <= 1
+                            && got.is_sign_negative() == want.is_sign_negative()),
                     "powf_f32({xf:e}, {yf:e}) = {got:e}, want {want:e}"
                 );
             }
@@ -1473,24 +1941,43 @@ mod tests {
                 ulp32(asin_f32(x), xd.asin() as f32),
                 ulp32(acos_f32(x), xd.acos() as f32),
                 ulp32(atan2_f32(y, x), (y as f64).atan2(xd) as f32),
-                if xd.abs() < 1e9 { ulp32(sin_f32(x), xd.sin() as f32) } else { 0 },
-                if xd.abs() < 1e9 { ulp32(cos_f32(x), xd.cos() as f32) } else { 0 },
+                if xd.abs() < 1e9 {
+                    ulp32(sin_f32(x), xd.sin() as f32)
+                } else {
+                    0
+                },
+                if xd.abs() < 1e9 {
+                    ulp32(cos_f32(x), xd.cos() as f32)
+                } else {
+                    0
+                },
                 ulp64(exp_f64(d), d.exp()),
                 ulp64(log_f64(d), d.ln()),
                 ulp64(atan_f64(d), d.atan()),
                 ulp64(asin_f64(d), d.asin()),
                 ulp64(acos_f64(d), d.acos()),
                 ulp64(atan2_f64(e, d), e.atan2(d)),
-                if d.abs() < 1e9 { ulp64(sin_f64(d), d.sin()) } else { 0 },
-                if d.abs() < 1e9 { ulp64(cos_f64(d), d.cos()) } else { 0 },
+                if d.abs() < 1e9 {
+                    ulp64(sin_f64(d), d.sin())
+                } else {
+                    0
+                },
+                if d.abs() < 1e9 {
+                    ulp64(cos_f64(d), d.cos())
+                } else {
+                    0
+                },
             ];
             for (w, e) in worst.iter_mut().zip(errs) {
                 *w = (*w).max(e);
             }
         }
-        println!("random bits, max ulp (exp log atan asin acos atan2 sin cos, f32 then f64): {worst:?}");
+        println!(
+            "random bits, max ulp (exp log atan asin acos atan2 sin cos, f32 then f64): {worst:?}"
+        );
         let bound = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1];
         for (i, (w, b)) in worst.iter().zip(bound).enumerate() {
+            let b = if i < 8 { b } else { b + LIBM_SLACK };
             assert!(*w <= b, "function #{i}: {w} ulp");
         }
     }

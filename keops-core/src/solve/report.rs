@@ -45,7 +45,10 @@ impl fmt::Display for SolveStatus {
             SolveStatus::Stagnated => write!(f, "stagnated (precision floor)"),
             SolveStatus::NonFinite { iter } => write!(f, "non-finite value at iteration {iter}"),
             SolveStatus::NegativeCurvature { iter } => {
-                write!(f, "negative curvature at iteration {iter} (kernel not positive semi-definite)")
+                write!(
+                    f,
+                    "negative curvature at iteration {iter} (kernel not positive semi-definite)"
+                )
             }
             SolveStatus::IndefinitePreconditioner { iter } => {
                 write!(f, "indefinite preconditioner at iteration {iter}")
@@ -134,7 +137,11 @@ impl fmt::Display for SolveReport {
             )?;
         }
         if let Some(p) = &self.preconditioner {
-            writeln!(f, "  preconditioner: rank {}, setup {:.3?}, apply {:.3?}", p.rank, p.setup, p.apply)?;
+            writeln!(
+                f,
+                "  preconditioner: rank {}, setup {:.3?}, apply {:.3?}",
+                p.rank, p.setup, p.apply
+            )?;
         }
         Ok(())
     }

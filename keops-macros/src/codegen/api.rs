@@ -38,18 +38,28 @@ fn family_tokens(r: Reduction, k: &TokenStream) -> TokenStream {
         Reduction::Sum => quote!(#k::SumFamily),
         Reduction::Min | Reduction::ArgMin | Reduction::MinArgMin => quote!(#k::MinFamily),
         Reduction::Max | Reduction::ArgMax | Reduction::MaxArgMax => quote!(#k::MaxFamily),
-        Reduction::KMin(_) | Reduction::ArgKMin(_) | Reduction::KMinArgKMin(_) => quote!(#k::KMinFamily),
+        Reduction::KMin(_) | Reduction::ArgKMin(_) | Reduction::KMinArgKMin(_) => {
+            quote!(#k::KMinFamily)
+        }
         Reduction::LogSumExp | Reduction::SumSoftMaxWeight => quote!(#k::LogSumExpFamily),
     }
 }
 
 /// The argument names of `call`, in call order (prefixed so they cannot clash with our own locals).
 fn arg_idents(kernel: &Kernel) -> Vec<syn::Ident> {
-    kernel.ir.vars.iter().map(|v| format_ident!("{}", sanitize(&v.name))).collect()
+    kernel
+        .ir
+        .vars
+        .iter()
+        .map(|v| format_ident!("{}", sanitize(&v.name)))
+        .collect()
 }
 
 fn sanitize(name: &str) -> String {
-    let s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     format!("__keops_arg_{}", s.trim_matches('_'))
 }
 
@@ -57,24 +67,46 @@ fn sanitize(name: &str) -> String {
 pub fn generate(input: &KeopsInput, kernel: &Kernel, solve_slot: Option<usize>) -> TokenStream {
     let krate = &input.krate;
     let k = quote!(#krate::__private);
-    let name = input.name.clone().unwrap_or_else(|| format_ident!("__KeopsKernel", span = Span::call_site()));
+    let name = input
+        .name
+        .clone()
+        .unwrap_or_else(|| format_ident!("__KeopsKernel", span = Span::call_site()));
     let vis = &input.vis;
     let attrs = &input.attrs;
     let body = eval_body(kernel, &k);
+    let eval_fn = body.eval_fn(&k);
+    let sum_fn = if kernel.reduction == Reduction::Sum {
+        body.sum_packs_fn(&k)
+    } else {
+        quote!()
+    };
     let formula = input.formula.value();
     let vars = kernel.ir.vars.iter().map(|v| {
         let (n, c, d) = (&v.name, cat_tokens(v.cat, &k), v.dim);
         quote!(#k::VarSpec { name: #n, cat: #c, dim: #d })
     });
     let reduction = reduction_tokens(kernel.reduction, &k);
-    let (axis, dim, dim2, weighted) = (kernel.axis, kernel.dim(), kernel.dim2(), kernel.formula2.is_some());
+    let (axis, dim, dim2, weighted) = (
+        kernel.axis,
+        kernel.dim(),
+        kernel.dim2(),
+        kernel.formula2.is_some(),
+    );
     let args = arg_idents(kernel);
-    let arg_list: Vec<String> = kernel.ir.vars.iter().map(|v| format!("`{}` ({}, {})", v.name, v.cat, v.dim)).collect();
+    let arg_list: Vec<String> = kernel
+        .ir
+        .vars
+        .iter()
+        .map(|v| format!("`{}` ({}, {})", v.name, v.cat, v.dim))
+        .collect();
     let arg_doc = format!("Arguments in order: {}.", arg_list.join(", "));
-    let formula_doc = format!("Formula: `{formula}`, {}, axis {axis}.", match solve_slot {
-        Some(_) => "kernel solve".to_string(),
-        None => format!("reduction `{}`", kernel.reduction),
-    });
+    let formula_doc = format!(
+        "Formula: `{formula}`, {}, axis {axis}.",
+        match solve_slot {
+            Some(_) => "kernel solve".to_string(),
+            None => format!("reduction `{}`", kernel.reduction),
+        }
+    );
     let sig = quote! {
         const __KEOPS_VARS: &[#k::VarSpec<'static>] = &[#(#vars),*];
         let __keops_sig = #k::Signature {
@@ -92,11 +124,8 @@ pub fn generate(input: &KeopsInput, kernel: &Kernel, solve_slot: Option<usize>) 
         #vis struct #name;
 
         impl<T: #k::Real> #k::TileFormula<T> for #name {
-            #[inline(always)]
-            #[allow(unused_mut, unused_variables, clippy::all)]
-            fn eval(&self, o: &[T::Pack], i: &[T::Pack], p: &[T::Pack], _s: &mut [T::Pack], out: &mut [T::Pack]) {
-                #body
-            }
+            #eval_fn
+            #sum_fn
         }
     };
     let methods = match solve_slot {

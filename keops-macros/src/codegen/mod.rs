@@ -21,11 +21,17 @@ pub fn expand(input: &KeopsInput) -> Result<TokenStream, syn::Error> {
     let mut indices = HashSet::new();
     for (pos, a) in input.aliases.iter().enumerate() {
         if !names.insert(a.alias.name.clone()) {
-            return Err(syn::Error::new(a.name_span, format!("duplicate alias `{}`", a.alias.name)));
+            return Err(syn::Error::new(
+                a.name_span,
+                format!("duplicate alias `{}`", a.alias.name),
+            ));
         }
         let index = a.alias.index.unwrap_or(pos);
         if !indices.insert(index) {
-            return Err(syn::Error::new(a.span, format!("two aliases have index {index}")));
+            return Err(syn::Error::new(
+                a.span,
+                format!("two aliases have index {index}"),
+            ));
         }
     }
     let reduction = match input.mode {
@@ -34,11 +40,16 @@ pub fn expand(input: &KeopsInput) -> Result<TokenStream, syn::Error> {
     };
     let formula2 = input.formula2.as_ref().map(|l| l.value());
     let formula = input.formula.value();
-    let kernel = Kernel::build(&formula, formula2.as_deref(), &input.ir_aliases(), reduction, input.axis).map_err(|e| {
-        match (&input.formula2, e.source == formula) {
-            (Some(f2), false) => formula_error(&e, f2),
-            _ => formula_error(&e, &input.formula),
-        }
+    let kernel = Kernel::build(
+        &formula,
+        formula2.as_deref(),
+        &input.ir_aliases(),
+        reduction,
+        input.axis,
+    )
+    .map_err(|e| match (&input.formula2, e.source == formula) {
+        (Some(f2), false) => formula_error(&e, f2),
+        _ => formula_error(&e, &input.formula),
     })?;
     let slot = match &input.mode {
         Mode::Solve(v) => Some(kernel.check_solve(&v.to_string(), &formula).map_err(|e| {
@@ -49,5 +60,9 @@ pub fn expand(input: &KeopsInput) -> Result<TokenStream, syn::Error> {
         Mode::Reduce(..) => None,
     };
     let items = api::generate(input, &kernel, slot);
-    Ok(if api::is_expression(input) { api::wrap_expression(items) } else { items })
+    Ok(if api::is_expression(input) {
+        api::wrap_expression(items)
+    } else {
+        items
+    })
 }

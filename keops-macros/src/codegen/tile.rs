@@ -59,9 +59,9 @@ fn ternary_tokens(t: Ternary, k: &TokenStream) -> TokenStream {
     quote!(#k::Ternary::#id)
 }
 
-/// The body of `TileFormula::eval` for `kernel` (`o`, `i`, `p`: outer, inner and parameter packs;
-/// `out`: F then the weight formula).
-pub fn eval_body(kernel: &Kernel, k: &TokenStream) -> TokenStream {
+/// The tile body for `kernel` (`o`, `i`, `p`: outer, inner and parameter packs; `out`: F then the
+/// weight formula).
+pub fn eval_body(kernel: &Kernel, k: &TokenStream) -> TileBody {
     let layout = kernel.layout();
     let mut stmts = Vec::new();
     let name = |id: usize| format_ident!("__n{}", id);
@@ -157,8 +157,65 @@ pub fn eval_body(kernel: &Kernel, k: &TokenStream) -> TokenStream {
         let end = d + dg;
         tail = quote!(#tail out[#d..#end].copy_from_slice(&#gname););
     }
-    quote! {
-        #(#stmts)*
-        #tail
+    TileBody {
+        stmts: quote!(#(#stmts)*),
+        tail,
+        result: f,
+        dim: d,
+        inner_dim: layout.inner_dim,
+    }
+}
+
+/// The statements evaluating every node, and how the result leaves.
+pub struct TileBody {
+    /// One `let` per node.
+    pub stmts: TokenStream,
+    /// Copies F (and the weight formula) into `out`.
+    pub tail: TokenStream,
+    /// The variable holding F.
+    pub result: syn::Ident,
+    /// F's dimension.
+    pub dim: usize,
+    /// Total dimension of the inner variables.
+    pub inner_dim: usize,
+}
+
+impl TileBody {
+    /// `TileFormula::eval`.
+    pub fn eval_fn(&self, k: &TokenStream) -> TokenStream {
+        let (stmts, tail) = (&self.stmts, &self.tail);
+        quote! {
+            #[inline(always)]
+            #[allow(unused_mut, unused_variables, clippy::all)]
+            fn eval(&self, o: &[T::Pack], i: &[T::Pack], p: &[T::Pack], _s: &mut [T::Pack], out: &mut [T::Pack]) {
+                let _ = <T::Pack as #k::Pack>::LANES;
+                #stmts
+                #tail
+            }
+        }
+    }
+
+    /// `TileFormula::sum_packs` for `Sum` kernels: the lane accumulators live in locals (registers)
+    /// across the whole loop over packs.
+    pub fn sum_packs_fn(&self, k: &TokenStream) -> TokenStream {
+        let (stmts, f, d, id) = (&self.stmts, &self.result, self.dim, self.inner_dim);
+        if id == 0 {
+            return quote!();
+        }
+        quote! {
+            #[inline(always)]
+            #[allow(unused_mut, unused_variables, clippy::all)]
+            fn sum_packs(&self, o: &[T::Pack], inner: &[T::Pack], _inner_dim: usize, p: &[T::Pack], _s: &mut [T::Pack], _out: &mut [T::Pack], acc: &mut [T::Pack]) {
+                let mut __acc = [<T::Pack as #k::Pack>::zero(); #d];
+                __acc.copy_from_slice(&acc[..#d]);
+                for i in inner.chunks_exact(#id) {
+                    #stmts
+                    for c in 0..#d {
+                        __acc[c] = #k::Pack::add(__acc[c], #f[c]);
+                    }
+                }
+                acc[..#d].copy_from_slice(&__acc);
+            }
+        }
     }
 }

@@ -1,0 +1,12 @@
+use keops::prelude::*;
+
+keops! {
+    pub struct K {
+        formula: "Exp(-SqDist(x, y)) * a",
+        aliases: [x = Vi(3), y = Vk(3), a = Vj(2)],
+        reduction: Sum,
+        axis: 1,
+    }
+}
+
+fn main() {}

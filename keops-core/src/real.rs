@@ -257,80 +257,25 @@ macro_rules! impl_real {
             }
             #[inline(always)]
             fn unary(self, u: Unary) -> Self {
-                // One loop per operation, so a run-time `u` (the interpreter) still gets vector loops.
                 let mut o = self;
-                macro_rules! each {
-                    ($op:expr) => {
-                        for l in 0..$lanes {
-                            o.0[l] = unary_scalar::<$t>($op, self.0[l]);
-                        }
-                    };
-                }
-                match u {
-                    Unary::Minus => each!(Unary::Minus),
-                    Unary::Exp => each!(Unary::Exp),
-                    Unary::Log => each!(Unary::Log),
-                    Unary::XLogX => each!(Unary::XLogX),
-                    Unary::Sin => each!(Unary::Sin),
-                    Unary::Cos => each!(Unary::Cos),
-                    Unary::SinXDivX => each!(Unary::SinXDivX),
-                    Unary::Asin => each!(Unary::Asin),
-                    Unary::Acos => each!(Unary::Acos),
-                    Unary::Atan => each!(Unary::Atan),
-                    Unary::Sqrt => each!(Unary::Sqrt),
-                    Unary::Rsqrt => each!(Unary::Rsqrt),
-                    Unary::Inv => each!(Unary::Inv),
-                    Unary::Square => each!(Unary::Square),
-                    Unary::Abs => each!(Unary::Abs),
-                    Unary::Sign => each!(Unary::Sign),
-                    Unary::Step => each!(Unary::Step),
-                    Unary::ReLU => each!(Unary::ReLU),
-                    Unary::Floor => each!(Unary::Floor),
-                    Unary::Pow(m) => each!(Unary::Pow(m)),
-                    Unary::Round(d) => each!(Unary::Round(d)),
-                    Unary::ClampInt(a, b) => each!(Unary::ClampInt(a, b)),
-                    Unary::DiffClampInt(a, b) => each!(Unary::DiffClampInt(a, b)),
+                for l in 0..$lanes {
+                    o.0[l] = unary_scalar::<$t>(u, self.0[l]);
                 }
                 o
             }
             #[inline(always)]
             fn binary(self, b: Binary, y: Self) -> Self {
                 let mut o = self;
-                macro_rules! each {
-                    ($op:expr) => {
-                        for l in 0..$lanes {
-                            o.0[l] = binary_scalar::<$t>($op, self.0[l], y.0[l]);
-                        }
-                    };
-                }
-                match b {
-                    Binary::Add => each!(Binary::Add),
-                    Binary::Subtract => each!(Binary::Subtract),
-                    Binary::Mult => each!(Binary::Mult),
-                    Binary::Divide => each!(Binary::Divide),
-                    Binary::Powf => each!(Binary::Powf),
-                    Binary::Atan2 => each!(Binary::Atan2),
-                    Binary::Equal => each!(Binary::Equal),
-                    Binary::NotEqual => each!(Binary::NotEqual),
-                    Binary::LessThan => each!(Binary::LessThan),
-                    Binary::LessOrEqual => each!(Binary::LessOrEqual),
+                for l in 0..$lanes {
+                    o.0[l] = binary_scalar::<$t>(b, self.0[l], y.0[l]);
                 }
                 o
             }
             #[inline(always)]
             fn ternary(self, t: Ternary, y: Self, z: Self) -> Self {
                 let mut o = self;
-                macro_rules! each {
-                    ($op:expr) => {
-                        for l in 0..$lanes {
-                            o.0[l] = ternary_scalar::<$t>($op, self.0[l], y.0[l], z.0[l]);
-                        }
-                    };
-                }
-                match t {
-                    Ternary::Clamp => each!(Ternary::Clamp),
-                    Ternary::IfElse => each!(Ternary::IfElse),
-                    Ternary::Mod => each!(Ternary::Mod),
+                for l in 0..$lanes {
+                    o.0[l] = ternary_scalar::<$t>(t, self.0[l], y.0[l], z.0[l]);
                 }
                 o
             }

@@ -170,7 +170,7 @@ pub fn unary<P: Pack>(u: Unary, out: &mut [P], a: &[P]) {
     }
 }
 
-/// `out = b(x, y)`, element-wise with broadcasting.
+/// `out = b(x, y)`, element-wise with broadcasting (`b` is expected to be a constant: generated code).
 #[inline(always)]
 pub fn binary<P: Pack>(b: Binary, out: &mut [P], x: &[P], y: &[P]) {
     for (k, o) in out.iter_mut().enumerate() {
@@ -339,9 +339,9 @@ pub fn eval_op_block<P: Pack>(
         Op::Var(_) => unreachable!("variables are loaded by the caller"),
         Op::Const(c) => each!(|o, _a| constant(o, c.0)),
         Op::Zero => out.fill(P::zero()),
-        Op::Unary(u) => each!(|o, a| unary(*u, o, a[0])),
-        Op::Binary(bop) => each!(|o, a| binary(*bop, o, a[0], a[1])),
-        Op::Ternary(t) => each!(|o, a| ternary(*t, o, a[0], a[1], a[2])),
+        Op::Unary(u) => unary_many(*u, out, args[0].0),
+        Op::Binary(bop) => binary_block(*bop, out, dim, args[0], args[1], nb),
+        Op::Ternary(t) => ternary_block(*t, out, dim, args[0], args[1], args[2], nb),
         Op::Sum => each!(|o, a| sum(o, a[0])),
         Op::SumT => each!(|o, a| sum_t(o, a[0])),
         Op::Max => each!(|o, a| extremum::<P, true, false>(o, a[0])),
@@ -354,5 +354,103 @@ pub fn eval_op_block<P: Pack>(
         Op::Concat => each!(|o, a| concat(o, a[0], a[1])),
         Op::OneHot => each!(|o, a| one_hot(o, a[0])),
         Op::TensorDot(terms) => each!(|o, a| tensordot(o, a[0], a[1], terms)),
+    }
+}
+
+/// `out_k = u(a_k)` over many packs, the operation dispatched once (a run-time `u` in the interpreter:
+/// each arm is a loop specialised for one operation).
+#[inline(always)]
+pub fn unary_many<P: Pack>(u: Unary, out: &mut [P], a: &[P]) {
+    macro_rules! each {
+        ($op:expr) => {
+            for (o, x) in out.iter_mut().zip(a) {
+                *o = x.unary($op);
+            }
+        };
+    }
+    match u {
+        Unary::Minus => each!(Unary::Minus),
+        Unary::Exp => each!(Unary::Exp),
+        Unary::Log => each!(Unary::Log),
+        Unary::XLogX => each!(Unary::XLogX),
+        Unary::Sin => each!(Unary::Sin),
+        Unary::Cos => each!(Unary::Cos),
+        Unary::SinXDivX => each!(Unary::SinXDivX),
+        Unary::Asin => each!(Unary::Asin),
+        Unary::Acos => each!(Unary::Acos),
+        Unary::Atan => each!(Unary::Atan),
+        Unary::Sqrt => each!(Unary::Sqrt),
+        Unary::Rsqrt => each!(Unary::Rsqrt),
+        Unary::Inv => each!(Unary::Inv),
+        Unary::Square => each!(Unary::Square),
+        Unary::Abs => each!(Unary::Abs),
+        Unary::Sign => each!(Unary::Sign),
+        Unary::Step => each!(Unary::Step),
+        Unary::ReLU => each!(Unary::ReLU),
+        Unary::Floor => each!(Unary::Floor),
+        Unary::Pow(m) => each!(Unary::Pow(m)),
+        Unary::Round(d) => each!(Unary::Round(d)),
+        Unary::ClampInt(lo, hi) => each!(Unary::ClampInt(lo, hi)),
+        Unary::DiffClampInt(lo, hi) => each!(Unary::DiffClampInt(lo, hi)),
+    }
+}
+
+/// `b` over a block of `nb` packs with broadcasting (arguments given as (values, dimension); `out` has
+/// `nb` blocks of `dim`), the operation dispatched once.
+#[inline(always)]
+pub fn binary_block<P: Pack>(b: Binary, out: &mut [P], dim: usize, x: (&[P], usize), y: (&[P], usize), nb: usize) {
+    macro_rules! each {
+        ($op:expr) => {
+            if x.1 == dim && y.1 == dim {
+                for ((o, p), q) in out.iter_mut().zip(x.0).zip(y.0) {
+                    *o = p.binary($op, *q);
+                }
+            } else {
+                for k in 0..nb {
+                    let (xs, ys) = (&x.0[k * x.1..(k + 1) * x.1], &y.0[k * y.1..(k + 1) * y.1]);
+                    binary($op, &mut out[k * dim..(k + 1) * dim], xs, ys);
+                }
+            }
+        };
+    }
+    match b {
+        Binary::Add => each!(Binary::Add),
+        Binary::Subtract => each!(Binary::Subtract),
+        Binary::Mult => each!(Binary::Mult),
+        Binary::Divide => each!(Binary::Divide),
+        Binary::Powf => each!(Binary::Powf),
+        Binary::Atan2 => each!(Binary::Atan2),
+        Binary::Equal => each!(Binary::Equal),
+        Binary::NotEqual => each!(Binary::NotEqual),
+        Binary::LessThan => each!(Binary::LessThan),
+        Binary::LessOrEqual => each!(Binary::LessOrEqual),
+    }
+}
+
+/// `t` over a block of `nb` packs with broadcasting, dispatched once (see [`binary_block`]).
+#[inline(always)]
+pub fn ternary_block<P: Pack>(
+    t: Ternary,
+    out: &mut [P],
+    dim: usize,
+    x: (&[P], usize),
+    y: (&[P], usize),
+    z: (&[P], usize),
+    nb: usize,
+) {
+    macro_rules! each {
+        ($op:expr) => {
+            for k in 0..nb {
+                let xs = &x.0[k * x.1..(k + 1) * x.1];
+                let ys = &y.0[k * y.1..(k + 1) * y.1];
+                let zs = &z.0[k * z.1..(k + 1) * z.1];
+                ternary($op, &mut out[k * dim..(k + 1) * dim], xs, ys, zs);
+            }
+        };
+    }
+    match t {
+        Ternary::Clamp => each!(Ternary::Clamp),
+        Ternary::IfElse => each!(Ternary::IfElse),
+        Ternary::Mod => each!(Ternary::Mod),
     }
 }

@@ -13,10 +13,12 @@ use keops_core::{
 use keops_ir::{Kernel, OutputKind};
 use ndarray::{Array2, ArrayView2};
 
+use crate::cli::{
+    BackendArg, CheckArgs, FormulaArgs, ReduceArgs, ReductionArgs, RunArgs, SolveArgs,
+};
 use crate::error::{Failure, input};
 use crate::npy::{self, Data, Dtype, Float, Vector};
 use crate::progress::with_progress;
-use crate::{BackendArg, CheckArgs, FormulaArgs, ReduceArgs, ReductionArgs, RunArgs, SolveArgs};
 
 /// Where an input came from, for error notes.
 struct Source {

@@ -6,7 +6,7 @@ use keops_ir::{Kernel, Layout, Op, Slot};
 
 use crate::Real;
 use crate::cpu::driver::TileFormula;
-use crate::cpu::lanes::eval_op_block;
+use crate::cpu::lanes::{BlockArg, eval_op_block};
 
 /// A kernel ready to be interpreted.
 #[derive(Clone, Debug)]
@@ -39,6 +39,54 @@ impl Interpreter {
     /// The kernel.
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
+    }
+}
+
+/// The inputs of one block.
+struct Sources<'a, P> {
+    outer: &'a [P],
+    inner: &'a [P],
+    inner_dim: usize,
+    params: &'a [P],
+    nb: usize,
+}
+
+impl Interpreter {
+    /// Where node `k`'s values are: variables are read in place, computed nodes live in `scratch`.
+    #[inline(always)]
+    fn node_arg<'a, P>(&self, k: usize, src: &Sources<'a, P>, scratch: &'a [P]) -> BlockArg<'a, P> {
+        let node = &self.kernel.ir.nodes[k];
+        let d = node.dim;
+        match node.op {
+            Op::Var(v) => {
+                let (slot, at) = self.layout.vars[v as usize];
+                match slot {
+                    Slot::Outer => BlockArg {
+                        data: &src.outer[at..at + d],
+                        dim: d,
+                        stride: 0,
+                    },
+                    Slot::Param => BlockArg {
+                        data: &src.params[at..at + d],
+                        dim: d,
+                        stride: 0,
+                    },
+                    Slot::Inner => BlockArg {
+                        data: &src.inner[at..],
+                        dim: d,
+                        stride: src.inner_dim,
+                    },
+                }
+            }
+            _ => {
+                let o = self.offsets[k] * src.nb;
+                BlockArg {
+                    data: &scratch[o..o + d * src.nb],
+                    dim: d,
+                    stride: d,
+                }
+            }
+        }
     }
 }
 
@@ -75,46 +123,45 @@ impl<T: Real> TileFormula<T> for Interpreter {
         out: &mut [T::Pack],
     ) {
         let nodes = &self.kernel.ir.nodes;
+        let src = Sources {
+            outer,
+            inner,
+            inner_dim,
+            params,
+            nb,
+        };
         for (k, node) in nodes.iter().enumerate() {
+            if let Op::Var(_) = node.op {
+                continue;
+            }
             let d = node.dim;
             let off = self.offsets[k] * nb;
             let (before, after) = scratch.split_at_mut(off);
             let dst = &mut after[..d * nb];
-            if let Op::Var(v) = node.op {
-                let (slot, at) = self.layout.vars[v as usize];
-                for b in 0..nb {
-                    let src = match slot {
-                        Slot::Outer => &outer[at..at + d],
-                        Slot::Inner => &inner[b * inner_dim + at..b * inner_dim + at + d],
-                        Slot::Param => &params[at..at + d],
-                    };
-                    dst[b * d..(b + 1) * d].copy_from_slice(src);
-                }
-                continue;
-            }
-            let empty: &[T::Pack] = &[];
-            let mut args = [(empty, 0usize); 3];
+            let empty = BlockArg {
+                data: &[],
+                dim: 0,
+                stride: 0,
+            };
+            let mut args = [empty; 3];
             for (a, id) in args.iter_mut().zip(&node.args) {
-                let o = self.offsets[id.index()] * nb;
-                let da = nodes[id.index()].dim;
-                *a = (&before[o..o + da * nb], da);
+                *a = self.node_arg(id.index(), &src, before);
             }
             eval_op_block(&node.op, dst, d, &args[..node.args.len()], nb);
         }
         let od = out.len() / nb.max(1);
-        let f = self.kernel.formula;
-        let d = nodes[f.index()].dim;
-        let fo = self.offsets[f.index()] * nb;
+        let f = self.node_arg(self.kernel.formula.index(), &src, scratch);
         let g = self
             .kernel
             .formula2
-            .map(|g| (self.offsets[g.index()] * nb, nodes[g.index()].dim));
+            .map(|g| self.node_arg(g.index(), &src, scratch));
         for b in 0..nb {
-            out[b * od..b * od + d].copy_from_slice(&scratch[fo + b * d..fo + (b + 1) * d]);
-            if let Some((go, dg)) = g {
-                if od >= d + dg {
-                    out[b * od + d..b * od + d + dg]
-                        .copy_from_slice(&scratch[go + b * dg..go + (b + 1) * dg]);
+            let fb = &f.data[b * f.stride..b * f.stride + f.dim];
+            out[b * od..b * od + f.dim].copy_from_slice(fb);
+            if let Some(g) = g {
+                if od >= f.dim + g.dim {
+                    let gb = &g.data[b * g.stride..b * g.stride + g.dim];
+                    out[b * od + f.dim..b * od + f.dim + g.dim].copy_from_slice(gb);
                 }
             }
         }

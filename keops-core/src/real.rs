@@ -304,14 +304,17 @@ macro_rules! impl_real {
     };
 }
 
-/// A fixed-width pack of scalar lanes. Kernels are written lane-wise (`map`, `zip`); inside the
-/// target-feature functions of [`crate::cpu::simd`] those loops compile to AVX-512 or AVX2 vectors.
+/// A fixed-width pack of scalar lanes. Every method is a fixed loop over the lanes of an
+/// `#[inline(always)]` scalar function (no closures, which LLVM may leave out of line and so compile
+/// without the target features); inside the target-feature functions of [`crate::cpu::simd`] those
+/// loops compile to AVX-512 or AVX2 vectors.
 ///
 /// ```
 /// use keops_core::{Pack, Real};
+/// use keops_ir::Unary;
 /// let p = <f32 as Real>::Pack::splat(2.0);
-/// let q = p.zip(p, |a, b| a * b);
-/// assert!(q.as_slice().iter().all(|&v| v == 4.0));
+/// assert!(p.mul(p).as_slice().iter().all(|&v| v == 4.0));
+/// assert!(p.unary(Unary::Square).as_slice().iter().all(|&v| v == 4.0));
 /// ```
 pub trait Pack: Copy + Send + Sync + Debug + 'static {
     /// The lane type.

@@ -15,7 +15,7 @@
 //! let k = Kernel::build("Exp(-SqDist(x, y)) * b", None, &aliases, Reduction::Sum, 1).unwrap();
 //! let cuda = cuda_source(&k, Dtype::F32, &CudaOptions::new());
 //! assert!(cuda.name.starts_with("keops_sum_f32_"));
-//! assert!(cuda.source.contains(&format!("extern \"C\" __global__ void __launch_bounds__(192) {}(", cuda.name)));
+//! assert!(cuda.source.contains(&format!("extern \"C\" __global__ void __launch_bounds__(192, 1) {}(", cuda.name)));
 //! assert!(cuda.source.contains("expf("));
 //! assert_eq!((cuda.block, cuda.shared_bytes), (192, 192 * 5 * 4)); // y and b: 5 floats per row
 //! assert_eq!(cuda.launch_dims(1000).grid, 6);
@@ -26,7 +26,7 @@
 //! Every kernel has the same parameter list (`T` is `float` or `double`, [`CudaKernel::dtype`]):
 //!
 //! ```c
-//! extern "C" __global__ void __launch_bounds__(BLOCK) NAME(
+//! extern "C" __global__ void __launch_bounds__(BLOCK, 1) NAME(
 //!     const long long rows,  // output rows: M for axis 1, N for axis 0
 //!     const long long red,   // reduced rows: N for axis 1, M for axis 0
 //!     const T* outer,        // rows × outer_dim, row-major
@@ -43,7 +43,7 @@
 //!   dimension 0 is never read (pass null). Axis 0 needs nothing else: the roles of i and j swap through
 //!   the layout.
 //! - **Outputs**: `values` receives the values (`T`), `indices` the indices (`long long`, i.e. `i64`, in
-//!   `0..red`), both `rows × out_cols` row-major in the layout of the CPU back end (KMin family:
+//!   `0..red`), both `rows × out_cols` row-major in the layout of the CPU back end (`KMin` family:
 //!   k-major, `out[q * D + d]`). Which of the two a reduction writes is [`CudaKernel::output`]
 //!   ([`OutputKind`]); the other may be null. Every entry of the `rows` output rows is written (with the
 //!   neutral value when `red == 0`), so no memset is needed.
@@ -61,7 +61,7 @@
 //! `Mod` takes the sign of `n`, `Round` halves away from zero, `OneHot` is bounds-checked; integer powers
 //! by repeated squaring as on the CPU. Constants are exact in the kernel's type (KeOps prints them as
 //! `float` even in `double` kernels). Reductions follow [`keops_ir::reference`]: `Min`/`Max` keep the
-//! first index of ties, the KMin family inserts with a strict `<`, `LogSumExp`/`SumSoftMaxWeight` keep
+//! first index of ties, the `KMin` family inserts with a strict `<`, `LogSumExp`/`SumSoftMaxWeight` keep
 //! a running maximum and skip `-inf` terms. Indices are exact integers (KeOps carries them as floats).
 //!
 //! Not here yet: the `GPU_2D` scheme (j split across blocks, then a combine pass), KeOps' chunked mode
@@ -602,7 +602,7 @@ mod tests {
         );
         let c = cuda_source(&k, Dtype::F64, &CudaOptions::new());
         assert_eq!((c.block, c.shared_bytes), (20, 20 * 300 * 8));
-        assert!(c.source.contains("__launch_bounds__(20)"));
+        assert!(c.source.contains("__launch_bounds__(20, 1)"));
         assert_eq!(
             c.launch_dims(41),
             LaunchDims {

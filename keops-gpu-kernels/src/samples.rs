@@ -16,6 +16,75 @@ use keops_ir::ir::{Builder, Cat, NodeId, VarInfo};
 use keops_ir::ops::Cst;
 use keops_ir::{Alias, Binary, Kernel, Op, Reduction, Ternary, Unary};
 
+use crate::{Accumulator, CudaKernel, CudaOptions, Dtype, SumScheme, cuda_source};
+
+/// One kernel of the coverage set with the type and options to generate it with.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// What it covers, e.g. `"Exp f32"` or `"LogSumExp weighted axis 0 f64 Kahan acc Same"`.
+    pub label: String,
+    /// The kernel.
+    pub kernel: Kernel,
+    /// The data type.
+    pub dtype: Dtype,
+    /// The options.
+    pub options: CudaOptions,
+}
+
+impl Case {
+    /// The generated kernel.
+    pub fn cuda(&self) -> CudaKernel {
+        cuda_source(&self.kernel, self.dtype, &self.options)
+    }
+}
+
+/// The coverage set of the back-end checks: for `f32` and `f64`, every kernel of [`every_op`] (plus a
+/// fast-math variant in `f32` where it changes the code), every kernel of [`every_reduction`] over both
+/// axes, the sum-type ones with each of the three sum schemes and, in `f32`, both accumulators.
+pub fn coverage() -> Vec<Case> {
+    let mut out = Vec::new();
+    let plain = CudaOptions::new();
+    for dtype in [Dtype::F32, Dtype::F64] {
+        let mut push = |label: String, kernel: &Kernel, options: CudaOptions| {
+            out.push(Case {
+                label,
+                kernel: kernel.clone(),
+                dtype,
+                options,
+            })
+        };
+        for (label, k) in every_op() {
+            push(format!("{label} {dtype}"), &k, plain);
+            let fast = plain.fast_math(true);
+            let intrinsics = ["__expf(", "__logf(", "__sinf(", "__cosf(", "__powf("];
+            let src = cuda_source(&k, dtype, &fast).source;
+            if dtype == Dtype::F32 && intrinsics.iter().any(|f| src.contains(f)) {
+                push(format!("{label} {dtype} fast math"), &k, fast);
+            }
+        }
+        let accumulators: &[Accumulator] = if dtype == Dtype::F32 {
+            &[Accumulator::Same, Accumulator::F64]
+        } else {
+            &[Accumulator::Same]
+        };
+        for axis in [0, 1] {
+            for (label, k) in every_reduction(axis) {
+                if !k.reduction.is_sum_type() {
+                    push(format!("{label} {dtype}"), &k, plain);
+                    continue;
+                }
+                for scheme in [SumScheme::Direct, SumScheme::Block, SumScheme::Kahan] {
+                    for &acc in accumulators {
+                        let o = plain.sum_scheme(scheme).accumulator(acc);
+                        push(format!("{label} {dtype} {scheme:?} acc {acc:?}"), &k, o);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The names [`op_kind`] gives, one per variant of [`Op`].
 pub const OP_KINDS: &[&str] = &[
     "Var",

@@ -16,8 +16,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use keops_gpu_kernels::{
-    Accumulator, CudaKernel, CudaOptions, Dtype, NVRTC_OPTIONS, SumScheme, cuda_program,
-    cuda_source, samples,
+    CudaKernel, CudaOptions, Dtype, NVRTC_OPTIONS, cuda_program, cuda_source, samples,
 };
 use keops_ir::{Alias, Kernel, Reduction};
 use libloading::Library;
@@ -188,13 +187,10 @@ fn offending_lines(log: &str, name: &str, source: &str) -> String {
             continue;
         }
         out.push_str(&format!("--- {l}\n"));
-        for k in n.saturating_sub(3)..(n + 2).min(lines.len()) {
-            out.push_str(&format!(
-                "{}{:6} | {}\n",
-                if k + 1 == n { ">" } else { " " },
-                k + 1,
-                lines[k]
-            ));
+        let first = n.saturating_sub(3);
+        for (k, text) in lines.iter().enumerate().skip(first).take(n + 2 - first) {
+            let mark = if k + 1 == n { ">" } else { " " };
+            out.push_str(&format!("{mark}{:6} | {text}\n", k + 1));
         }
     }
     out
@@ -238,43 +234,10 @@ fn parse_ptxas(out: &str) -> BTreeMap<String, Usage> {
 
 /// The kernels of the check, labelled.
 fn kernels() -> Vec<(String, CudaKernel)> {
-    let mut out = Vec::new();
-    let plain = CudaOptions::new();
-    for dtype in [Dtype::F32, Dtype::F64] {
-        for (label, k) in samples::every_op() {
-            let c = cuda_source(&k, dtype, &plain);
-            if dtype == Dtype::F32 {
-                let fast = cuda_source(&k, dtype, &plain.fast_math(true));
-                if ["__expf(", "__logf(", "__sinf(", "__cosf(", "__powf("]
-                    .iter()
-                    .any(|f| fast.source.contains(f))
-                {
-                    out.push((format!("{label} {dtype} fast math"), fast));
-                }
-            }
-            out.push((format!("{label} {dtype}"), c));
-        }
-        let accumulators: &[Accumulator] = if dtype == Dtype::F32 {
-            &[Accumulator::Same, Accumulator::F64]
-        } else {
-            &[Accumulator::Same]
-        };
-        for axis in [0, 1] {
-            for (label, k) in samples::every_reduction(axis) {
-                if !k.reduction.is_sum_type() {
-                    out.push((format!("{label} {dtype}"), cuda_source(&k, dtype, &plain)));
-                    continue;
-                }
-                for scheme in [SumScheme::Direct, SumScheme::Block, SumScheme::Kahan] {
-                    for &acc in accumulators {
-                        let c = cuda_source(&k, dtype, &plain.sum_scheme(scheme).accumulator(acc));
-                        out.push((format!("{label} {dtype} {scheme:?} acc {acc:?}"), c));
-                    }
-                }
-            }
-        }
-    }
-    out
+    samples::coverage()
+        .into_iter()
+        .map(|c| (c.label.clone(), c.cuda()))
+        .collect()
 }
 
 /// The benchmark kernel: Gaussian `Sum`, D = 3, Dv = 2, axis 1, default options.

@@ -5,7 +5,7 @@
 //! surface operations expanded) → [`Ir`], a typed DAG of the primitive operations of [`ops`], shared
 //! sub-expressions once. [`Kernel`] bundles the IR with its reduction and axis. Every back end (the
 //! macro's CPU code generator, the run-time tile interpreter, the CUDA emitter) reads a [`Kernel`] and
-//! nothing else; [`reference`] evaluates one in plain `f64` as the oracle of all tests.
+//! nothing else; [`reference`](mod@reference) evaluates one in plain `f64` as the oracle of all tests.
 //!
 //! Errors are [`FormulaError`]s carrying the byte span inside the formula:
 //!

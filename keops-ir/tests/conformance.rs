@@ -1,7 +1,7 @@
 //! Conformance of the front end and the reference evaluator with pykeops 2.3.
 //!
-//! Every case of `tests/data/ops.json` (real pykeops 2.3 outputs, float64, CPU; layout in
-//! `tests/data/../../shared/cases/README.md`, copied into the repository) goes through `Alias::parse`,
+//! Every case of `tests/data/ops.json` (real pykeops 2.3 outputs, float64, CPU, copied into the
+//! repository from the shared `cases/`, whose README describes the layout) goes through `Alias::parse`,
 //! `Reduction::from_name`, `Kernel::build` and `reference::genred`:
 //!
 //! - a case with an `output` must build and match it (relative tolerance 1e-12, absolute 1e-12 near 0,

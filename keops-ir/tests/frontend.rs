@@ -6,7 +6,7 @@
 use keops_ir::check::op_names;
 use keops_ir::parser::{self, parse};
 use keops_ir::{
-    Alias, Binary, ErrorKind, FormulaError, Kernel, Op, Reduction, Ternary, Unary, reference,
+    Alias, Binary, Cat, ErrorKind, FormulaError, Kernel, Op, Reduction, Ternary, Unary, reference,
 };
 use proptest::prelude::*;
 
@@ -153,6 +153,7 @@ fn every_operation_round_trips_and_builds() {
             Some(dim) => {
                 let k = build(&call).unwrap_or_else(|e| panic!("`{call}`: {e}"));
                 assert_eq!(k.dim(), dim, "`{call}`: output dimension");
+                validate(&k);
                 let k2 = build(&printed).unwrap_or_else(|e| panic!("`{printed}`: {e}"));
                 assert_eq!(
                     k, k2,
@@ -1493,6 +1494,9 @@ fn front_end_never_panics(src: &str) -> Result<(), TestCaseError> {
     ] {
         let _ = Kernel::build(src, f2, &al, red, 0);
     }
+    if let Ok(k) = &built {
+        validate(k);
+    }
     if let Ok(k) = &built
         && k.ir.nodes.iter().all(|n| n.dim <= 4096)
     {
@@ -1543,8 +1547,222 @@ fn front_end_never_panics(src: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Checks the invariants every back end relies on: topological order, variables in call order, each
+/// node's dimension consistent with its operation and arguments, indices in range, no duplicate node,
+/// no unreachable node, index dependencies propagated.
+fn validate(k: &Kernel) {
+    let ir = &k.ir;
+    let dims: Vec<usize> = ir.nodes.iter().map(|n| n.dim).collect();
+    for (i, v) in ir.vars.iter().enumerate() {
+        assert_eq!(v.index, i, "variables in call order:\n{ir}");
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut used = vec![false; ir.nodes.len()];
+    for r in std::iter::once(k.formula).chain(k.formula2) {
+        used[r.index()] = true;
+    }
+    for (i, n) in ir.nodes.iter().enumerate().rev() {
+        if used[i] {
+            for a in &n.args {
+                used[a.index()] = true;
+            }
+        }
+    }
+    for (i, n) in ir.nodes.iter().enumerate() {
+        let ctx = || format!("node %{i} ({}):\n{ir}", n.op);
+        assert!(used[i], "unreachable {}", ctx());
+        assert!(n.args.iter().all(|a| a.index() < i), "order: {}", ctx());
+        assert!(seen.insert((&n.op, &n.args, n.dim)), "duplicate {}", ctx());
+        assert!(n.dim >= 1, "empty {}", ctx());
+        let ad: Vec<usize> = n.args.iter().map(|a| dims[a.index()]).collect();
+        let arity = match &n.op {
+            Op::Var(_) | Op::Const(_) | Op::Zero => 0,
+            Op::Unary(_)
+            | Op::Sum
+            | Op::SumT
+            | Op::Max
+            | Op::Min
+            | Op::ArgMax
+            | Op::ArgMin
+            | Op::Select(_)
+            | Op::Place(_)
+            | Op::OneHot => 1,
+            Op::Binary(_) | Op::Scalprod | Op::Concat | Op::TensorDot(_) => 2,
+            Op::Ternary(_) => 3,
+        };
+        assert_eq!(ad.len(), arity, "arity of {}", ctx());
+        let ok = match &n.op {
+            Op::Var(v) => ir.vars.get(*v as usize).is_some_and(|v| v.dim == n.dim),
+            Op::Const(_) => n.dim == 1,
+            Op::Zero => true,
+            Op::Unary(_) => ad[0] == n.dim,
+            Op::Binary(_) | Op::Ternary(_) => {
+                ad.iter().all(|&d| d == n.dim || d == 1) && ad.iter().max() == Some(&n.dim)
+            }
+            Op::Sum | Op::Max | Op::Min | Op::ArgMax | Op::ArgMin => n.dim == 1,
+            Op::SumT | Op::OneHot => ad[0] == 1,
+            Op::Scalprod => ad[0] == ad[1] && n.dim == 1,
+            Op::Select(idx) => idx.len() == n.dim && idx.iter().all(|&j| (j as usize) < ad[0]),
+            Op::Place(idx) => {
+                let mut sorted = idx.clone();
+                sorted.sort();
+                sorted.dedup();
+                idx.len() == ad[0]
+                    && sorted.len() == idx.len()
+                    && idx.iter().all(|&j| (j as usize) < n.dim)
+            }
+            Op::Concat => n.dim == ad[0] + ad[1],
+            Op::TensorDot(terms) => terms.iter().all(|&[o, a, b]| {
+                (o as usize) < n.dim && (a as usize) < ad[0] && (b as usize) < ad[1]
+            }),
+        };
+        assert!(ok, "dimensions {ad:?} -> {} of {}", n.dim, ctx());
+        let (mut di, mut dj) = (false, false);
+        if let Op::Var(v) = n.op {
+            di = ir.vars[v as usize].cat == Cat::Vi;
+            dj = ir.vars[v as usize].cat == Cat::Vj;
+        }
+        for a in &n.args {
+            di |= ir.node(*a).deps.i;
+            dj |= ir.node(*a).deps.j;
+        }
+        assert_eq!((n.deps.i, n.deps.j), (di, dj), "dependencies of {}", ctx());
+    }
+}
+
+/// Syntactically valid formulas over [`ALIASES`], most of them well-typed.
+fn formula() -> impl Strategy<Value = String> {
+    const LEAVES: &[&str] = &[
+        "x",
+        "y",
+        "b",
+        "s",
+        "t",
+        "c",
+        "d",
+        "u",
+        "w",
+        "A",
+        "e",
+        "0",
+        "1",
+        "2",
+        "-1",
+        "2.5",
+        "0.5",
+        "Var(12, 2, 1)",
+    ];
+    const UNARY: &[&str] = &[
+        "Exp",
+        "Log",
+        "Sqrt",
+        "Rsqrt",
+        "Inv",
+        "Abs",
+        "Sign",
+        "Step",
+        "ReLU",
+        "Floor",
+        "XLogX",
+        "SinXDivX",
+        "Minus",
+        "Square",
+        "Sum",
+        "Max",
+        "ArgMin",
+        "SqNorm2",
+        "Norm2",
+        "Normalize",
+        "ComplexReal",
+        "ComplexAbs",
+        "ComplexAngle",
+        "Real2Complex",
+        "Imag2Complex",
+        "ComplexExp1j",
+        "Conj",
+        "ComplexExp",
+        "ComplexSum",
+    ];
+    const BINARY: &[&str] = &[
+        "Add",
+        "Subtract",
+        "Mult",
+        "Divide",
+        "Powf",
+        "Atan2",
+        "Equal",
+        "LessThan",
+        "Scalprod",
+        "SqDist",
+        "Concat",
+        "MatVecMult",
+        "VecMatMult",
+        "TensorProd",
+        "WeightedSqNorm",
+        "SymSqNorm",
+        "SqNormIso",
+        "SqNormDiag",
+        "ComplexAdd",
+        "ComplexMult",
+        "ComplexDivide",
+        "ComplexRealScal",
+        "Factorize",
+    ];
+    const WITH_INT: &[&str] = &["Pow", "Round", "SumT", "OneHot", "Elem", "ComplexSumT"];
+    const WITH_TWO_INTS: &[&str] = &["ClampInt", "Extract", "ExtractT", "ElemT"];
+    const TERNARY: &[&str] = &["IfElse", "Clamp", "Mod", "WeightedSqDist"];
+    const OPS: &[&str] = &["+", "-", "*", "/", "|", "<", ">=", "**"];
+    let leaf = prop::sample::select(LEAVES).prop_map(str::to_string);
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), prop::sample::select(OPS), inner.clone())
+                .prop_map(|(a, o, b)| format!("({a} {o} {b})")),
+            inner.clone().prop_map(|a| format!("-{a}")),
+            (prop::sample::select(UNARY), inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+            (prop::sample::select(BINARY), inner.clone(), inner.clone())
+                .prop_map(|(f, a, b)| format!("{f}({a}, {b})")),
+            (prop::sample::select(WITH_INT), inner.clone(), -1i32..7)
+                .prop_map(|(f, a, n)| format!("{f}({a}, {n})")),
+            (
+                prop::sample::select(WITH_TWO_INTS),
+                inner.clone(),
+                -1i32..4,
+                0i32..7
+            )
+                .prop_map(|(f, a, n, m)| format!("{f}({a}, {n}, {m})")),
+            (
+                prop::sample::select(TERNARY),
+                inner.clone(),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(f, a, b, c)| format!("{f}({a}, {b}, {c})")),
+            (
+                inner.clone(),
+                inner.clone(),
+                1usize..4,
+                1usize..4,
+                any::<bool>()
+            )
+                .prop_map(|(a, b, p, q, dot)| {
+                    if dot {
+                        format!("TensorDot({a}, {b}, [{p}, {q}], [{q}], [1], [0])")
+                    } else {
+                        format!("Kron({a}, {b}, [{p}], [{q}])")
+                    }
+                }),
+        ]
+    })
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 20000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_formulas_check_consistently(src in formula()) {
+        prop_assert!(parse(&src).is_ok(), "`{}` does not parse", src);
+        front_end_never_panics(&src)?;
+    }
 
     #[test]
     fn arbitrary_strings_never_panic(src in any::<String>()) {

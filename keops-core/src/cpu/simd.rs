@@ -92,3 +92,35 @@ pub fn dispatch<K: Task>(level: Level, k: K) -> K::Output {
         _ => k.run(),
     }
 }
+
+/// The lanes of a slice of packs as one flat slice of scalars, for loops the compiler vectorises over
+/// contiguous memory (a loop over packs may instead be vectorised across packs, with gathers).
+#[inline(always)]
+pub fn flat<P: crate::Pack>(packs: &[P]) -> &[P::Scalar] {
+    assert_eq!(
+        std::mem::size_of::<P>(),
+        P::LANES * std::mem::size_of::<P::Scalar>()
+    );
+    // SAFETY: `Pack` is only implemented by `F32x16` and `F64x8` (its `Scalar` must be a sealed `Real`
+    // whose `Pack` is the type itself), both `#[repr(C)]` wrappers of `[Scalar; LANES]` without
+    // padding (checked above); the pointer is valid for `len · LANES` scalars and suitably aligned.
+    unsafe {
+        std::slice::from_raw_parts(packs.as_ptr().cast::<P::Scalar>(), packs.len() * P::LANES)
+    }
+}
+
+/// [`flat`] for a mutable slice.
+#[inline(always)]
+pub fn flat_mut<P: crate::Pack>(packs: &mut [P]) -> &mut [P::Scalar] {
+    assert_eq!(
+        std::mem::size_of::<P>(),
+        P::LANES * std::mem::size_of::<P::Scalar>()
+    );
+    // SAFETY: as in `flat`; the borrow is exclusive.
+    unsafe {
+        std::slice::from_raw_parts_mut(
+            packs.as_mut_ptr().cast::<P::Scalar>(),
+            packs.len() * P::LANES,
+        )
+    }
+}

@@ -1,11 +1,11 @@
-//! The GPU_1D reduction kernel around `keops_formula` (KeOps' scheme): one thread per output row, blocks
+//! The `GPU_1D` reduction kernel around `keops_formula` (KeOps' scheme): one thread per output row, blocks
 //! of `blockDim.x` threads, the reduced rows staged in shared memory one tile of `blockDim.x` rows at a
 //! time, per-thread accumulators for the reduction, the output written row-major.
 //!
 //! The emitted entry point (see the crate docs for the launch contract):
 //!
 //! ```c
-//! extern "C" __global__ void __launch_bounds__(BLOCK) NAME(
+//! extern "C" __global__ void __launch_bounds__(BLOCK, 1) NAME(
 //!     const long long rows, const long long red,
 //!     const T* __restrict__ outer, const T* __restrict__ inner, const T* __restrict__ params,
 //!     T* __restrict__ values, long long* __restrict__ indices);
@@ -26,7 +26,9 @@ pub(crate) struct Plan<'a> {
     /// `Direct`, `Block` or `Kahan` (never `Auto`); only read for sum-type reductions.
     pub scheme: SumScheme,
     pub accumulator: Accumulator,
-    /// `__launch_bounds__`: the largest block the kernel may be launched with.
+    /// `__launch_bounds__(block, 1)`: the largest block the kernel may be launched with. (The explicit
+    /// minimum of one block per multiprocessor matters: with `__launch_bounds__(192)` alone, ptxas 13.0
+    /// caps the Gaussian `double` kernel at 56 registers and spills.)
     pub block: u32,
     /// `float` hardware intrinsics (`__expf`, ...).
     pub fast_math: bool,
@@ -110,7 +112,7 @@ fn entry(w: &mut String, name: &str, p: &Plan<'_>) -> fmt::Result {
     let fout = k.dim() + if k.formula2.is_some() { k.dim2() } else { 0 };
     writeln!(
         w,
-        "extern \"C\" __global__ void __launch_bounds__({block}) {name}(\n\
+        "extern \"C\" __global__ void __launch_bounds__({block}, 1) {name}(\n\
          \x20   const long long rows, const long long red,\n\
          \x20   const {t}* __restrict__ outer, const {t}* __restrict__ inner, const {t}* __restrict__ params,\n\
          \x20   {t}* __restrict__ values, long long* __restrict__ indices) {{",

@@ -4,9 +4,9 @@
 
 use keops_ir::{Kernel, Layout, Op, Slot};
 
-use crate::Real;
-use crate::cpu::driver::TileFormula;
+use crate::cpu::driver::{BLOCK, TileFormula};
 use crate::cpu::lanes::{BlockArg, eval_op_block};
+use crate::{Pack, Real};
 
 /// A kernel ready to be interpreted.
 #[derive(Clone, Debug)]
@@ -88,6 +88,35 @@ impl Interpreter {
             }
         }
     }
+
+    /// Evaluates every computed node over the block into `scratch`.
+    #[inline(always)]
+    fn eval_nodes<P: crate::Pack>(&self, src: &Sources<'_, P>, scratch: &mut [P]) {
+        let (nodes, nb) = (&self.kernel.ir.nodes, src.nb);
+        for (k, node) in nodes.iter().enumerate() {
+            if let Op::Var(_) = node.op {
+                continue;
+            }
+            let d = node.dim;
+            let (before, after) = scratch.split_at_mut(self.offsets[k] * nb);
+            let empty = BlockArg {
+                data: &[],
+                dim: 0,
+                stride: 0,
+            };
+            let mut args = [empty; 3];
+            for (a, id) in args.iter_mut().zip(&node.args) {
+                *a = self.node_arg(id.index(), src, before);
+            }
+            eval_op_block(
+                &node.op,
+                &mut after[..d * nb],
+                d,
+                &args[..node.args.len()],
+                nb,
+            );
+        }
+    }
 }
 
 impl<T: Real> TileFormula<T> for Interpreter {
@@ -108,6 +137,52 @@ impl<T: Real> TileFormula<T> for Interpreter {
         <Self as TileFormula<T>>::eval_block(self, outer, inner, id, 1, params, scratch, out);
     }
 
+    /// The `Sum` loop: blocks of packs evaluated node by node, F added into the lanes straight from
+    /// where it was computed.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn sum_packs(
+        &self,
+        outer: &[T::Pack],
+        inner: &[T::Pack],
+        inner_dim: usize,
+        params: &[T::Pack],
+        scratch: &mut [T::Pack],
+        _out: &mut [T::Pack],
+        acc: &mut [T::Pack],
+    ) {
+        let np = inner.len() / inner_dim.max(1);
+        let mut q = 0;
+        while q < np {
+            let nb = BLOCK.min(np - q);
+            let blk = &inner[q * inner_dim..(q + nb) * inner_dim];
+            let src = Sources {
+                outer,
+                inner: blk,
+                inner_dim,
+                params,
+                nb,
+            };
+            self.eval_nodes(&src, scratch);
+            let f = self.node_arg(self.kernel.formula.index(), &src, scratch);
+            // Component by component with two running sums in registers (no store-to-load chain).
+            for (c, a) in acc.iter_mut().enumerate() {
+                let (mut s0, mut s1) = (*a, T::Pack::zero());
+                let mut b = 0;
+                while b + 1 < nb {
+                    s0 = s0.add(f.at(b)[c]);
+                    s1 = s1.add(f.at(b + 1)[c]);
+                    b += 2;
+                }
+                if b < nb {
+                    s0 = s0.add(f.at(b)[c]);
+                }
+                *a = s0.add(s1);
+            }
+            q += nb;
+        }
+    }
+
     /// Node by node over the whole block: node `k`'s values for pack `b` sit at
     /// `offsets[k]·nb + b·dim_k`, so one dispatch serves `nb` packs.
     #[inline(always)]
@@ -122,7 +197,6 @@ impl<T: Real> TileFormula<T> for Interpreter {
         scratch: &mut [T::Pack],
         out: &mut [T::Pack],
     ) {
-        let nodes = &self.kernel.ir.nodes;
         let src = Sources {
             outer,
             inner,
@@ -130,25 +204,7 @@ impl<T: Real> TileFormula<T> for Interpreter {
             params,
             nb,
         };
-        for (k, node) in nodes.iter().enumerate() {
-            if let Op::Var(_) = node.op {
-                continue;
-            }
-            let d = node.dim;
-            let off = self.offsets[k] * nb;
-            let (before, after) = scratch.split_at_mut(off);
-            let dst = &mut after[..d * nb];
-            let empty = BlockArg {
-                data: &[],
-                dim: 0,
-                stride: 0,
-            };
-            let mut args = [empty; 3];
-            for (a, id) in args.iter_mut().zip(&node.args) {
-                *a = self.node_arg(id.index(), &src, before);
-            }
-            eval_op_block(&node.op, dst, d, &args[..node.args.len()], nb);
-        }
+        self.eval_nodes(&src, scratch);
         let od = out.len() / nb.max(1);
         let f = self.node_arg(self.kernel.formula.index(), &src, scratch);
         let g = self
@@ -158,11 +214,9 @@ impl<T: Real> TileFormula<T> for Interpreter {
         for b in 0..nb {
             let fb = &f.data[b * f.stride..b * f.stride + f.dim];
             out[b * od..b * od + f.dim].copy_from_slice(fb);
-            if let Some(g) = g {
-                if od >= f.dim + g.dim {
-                    let gb = &g.data[b * g.stride..b * g.stride + g.dim];
-                    out[b * od + f.dim..b * od + f.dim + g.dim].copy_from_slice(gb);
-                }
+            if let Some(g) = g.filter(|g| od >= f.dim + g.dim) {
+                let gb = &g.data[b * g.stride..b * g.stride + g.dim];
+                out[b * od + f.dim..b * od + f.dim + g.dim].copy_from_slice(gb);
             }
         }
     }

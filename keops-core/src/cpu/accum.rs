@@ -115,8 +115,8 @@ impl<T: Real> RowAcc<T> for SumF64<T> {
         let w = lanes::<T>();
         for (c, x) in out.iter().enumerate().take(self.lanes.len() / w) {
             let acc = &mut self.lanes[c * w..(c + 1) * w];
-            for l in 0..n {
-                acc[l] += x.as_slice()[l].to_f64();
+            for (a, v) in acc.iter_mut().zip(x.as_slice()).take(n) {
+                *a += v.to_f64();
             }
         }
     }
@@ -257,7 +257,8 @@ impl<T: Real> KMin<T> {
     fn insert(&mut self, c: usize, v: T, j: usize) {
         let k = self.k;
         let vals = &mut self.vals[c * k..(c + 1) * k];
-        if !(v < vals[k - 1]) {
+        // Only a value strictly below the largest kept one enters (NaN never does).
+        if v.partial_cmp(&vals[k - 1]) != Some(std::cmp::Ordering::Less) {
             return;
         }
         let idx = &mut self.idx[c * k..(c + 1) * k];

@@ -101,7 +101,7 @@ pub trait TileFormula<T: Real>: Sync {
 }
 
 /// Packs evaluated together by `eval_block` (the interpreter's dispatch is paid once per block).
-pub const BLOCK: usize = 16;
+pub const BLOCK: usize = 32;
 
 /// One argument of a kernel: name, category, dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -489,11 +489,7 @@ impl<T: Real, F: TileFormula<T>, A: RowAcc<T>, M: Fn() -> A> Task for Block<'_, 
     fn run(self) {
         let p = self.p;
         let w = <T::Pack as Pack>::LANES;
-        let nrows = if p.cols == 0 {
-            0
-        } else {
-            self.values.len() / p.cols
-        };
+        let nrows = self.values.len().checked_div(p.cols).unwrap_or(0);
         let mut accs: Vec<A> = (0..nrows).map(|_| (self.make)()).collect();
         let mut outer = vec![T::Pack::zero(); p.outer_dim];
         let mut scratch = vec![T::Pack::zero(); self.f.scratch_len(BLOCK)];

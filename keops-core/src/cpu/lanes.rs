@@ -23,7 +23,7 @@ fn powi<T: Real>(x: T, m: i32) -> T {
     let mut acc = T::one();
     while e > 0 {
         if e & 1 == 1 {
-            acc = acc * base;
+            acc *= base;
         }
         base = base * base;
         e >>= 1;
@@ -318,8 +318,9 @@ pub struct BlockArg<'a, P> {
 }
 
 impl<'a, P> BlockArg<'a, P> {
+    /// Pack `b`'s values.
     #[inline(always)]
-    fn at(&self, b: usize) -> &'a [P] {
+    pub fn at(&self, b: usize) -> &'a [P] {
         &self.data[b * self.stride..b * self.stride + self.dim]
     }
     #[inline(always)]

@@ -1,5 +1,5 @@
 //! The generated type: a unit struct, its `TileFormula` impl, and `call` / `call_with` (Genred) or
-//! `call` / `solver` (KernelSolve), all delegating to `keops::__private`.
+//! `call` / `solver` (`KernelSolve`), all delegating to `keops::__private`.
 
 use keops_ir::{Cat, Kernel, OutputKind, Reduction};
 use proc_macro2::{Span, TokenStream};

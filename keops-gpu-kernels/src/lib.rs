@@ -3,9 +3,11 @@
 //! [`cuda_source`] turns a checked [`Kernel`] into one self-contained CUDA C translation unit holding a
 //! `GPU_1D` reduction kernel (KeOps' scheme: one thread per output row, the reduced rows staged in
 //! shared memory one tile of `blockDim.x` rows at a time). This crate is pure Rust and needs no CUDA to
-//! build: compiling the source (NVRTC) and launching it belong to the launcher. The sources are checked
-//! without a GPU by `tests/nvrtc.rs` (NVRTC and `ptxas` from the PyPI wheels, see
-//! `scripts/nvrtc-check.sh`).
+//! build: compiling the source (NVRTC) and launching it belong to the launcher. Without a GPU, two tests
+//! check the sources of [`samples::coverage`] (every operation, every reduction, both types, every sum
+//! scheme): `tests/nvrtc.rs` compiles them with NVRTC and `ptxas` from the PyPI wheels (see
+//! `scripts/nvrtc-check.sh`), and `tests/emulate.rs` compiles them as host C++ and emulates the
+//! launches against [`keops_ir::reference`].
 //!
 //! ```
 //! use keops_gpu_kernels::{CudaOptions, Dtype, cuda_source};
@@ -18,7 +20,7 @@
 //! assert!(cuda.source.contains(&format!("extern \"C\" __global__ void __launch_bounds__(192, 1) {}(", cuda.name)));
 //! assert!(cuda.source.contains("expf("));
 //! assert_eq!((cuda.block, cuda.shared_bytes), (192, 192 * 5 * 4)); // y and b: 5 floats per row
-//! assert_eq!(cuda.launch_dims(1000).grid, 6);
+//! assert_eq!(cuda.launch_dims(1000).unwrap().grid, 6);
 //! ```
 //!
 //! # The launch contract
@@ -76,7 +78,7 @@ pub mod samples;
 
 use std::fmt;
 
-pub use keops_ir::{Kernel, Layout, OutputKind, Reduction};
+pub use keops_ir::{Kernel, Layout, OutputKind, Reduction, Slot};
 
 use crate::cuda::skeleton::{Plan, kernel_source};
 
@@ -250,15 +252,16 @@ impl CudaKernel {
         (block as usize * self.layout.inner_dim * self.dtype.size()) as u32
     }
 
-    /// The launch for `rows` output rows with [`CudaKernel::block`] threads per block (grid 0 when
-    /// `rows == 0`: skip the launch then).
-    pub fn launch_dims(&self, rows: usize) -> LaunchDims {
+    /// The launch for `rows` output rows with [`CudaKernel::block`] threads per block, or `None` when
+    /// the grid would exceed CUDA's limit of 2³¹ − 1 blocks. The grid is 0 when `rows == 0`: skip the
+    /// launch then.
+    pub fn launch_dims(&self, rows: usize) -> Option<LaunchDims> {
         let grid = rows.div_ceil(self.block as usize);
-        LaunchDims {
-            grid: grid.min(u32::MAX as usize) as u32,
+        Some(LaunchDims {
+            grid: u32::try_from(grid).ok().filter(|&g| g <= i32::MAX as u32)?,
             block: self.block,
             shared_bytes: self.shared_bytes,
-        }
+        })
     }
 }
 
@@ -604,14 +607,15 @@ mod tests {
         assert_eq!((c.block, c.shared_bytes), (20, 20 * 300 * 8));
         assert!(c.source.contains("__launch_bounds__(20, 1)"));
         assert_eq!(
-            c.launch_dims(41),
+            c.launch_dims(41).unwrap(),
             LaunchDims {
                 grid: 3,
                 block: 20,
                 shared_bytes: 48000
             }
         );
-        assert_eq!(c.launch_dims(0).grid, 0);
+        assert_eq!(c.launch_dims(0).unwrap().grid, 0);
+        assert_eq!(c.launch_dims(20 << 31), None);
     }
 
     #[test]

@@ -354,22 +354,22 @@ fn emitted_kernels_compile_with_nvrtc_and_ptxas() {
         ptxas_time.as_secs_f64(),
         ptx.len() / 1024
     );
+    println!("Gaussian kernels: {}, {}", gauss[0].name, gauss[1].name);
     println!(
-        "{:<44} {:>5} {:>6} {:>13}",
+        "{:<48} {:>5} {:>6} {:>13}",
         "kernel", "regs", "stack", "spill st/ld"
     );
-    let row = |n: &str, u: &Usage| {
+    let row = |label: &str, u: &Usage| {
         println!(
-            "{:<44} {:>5} {:>6} {:>6}/{:<6}",
-            label_of(n),
-            u.registers,
-            u.stack,
-            u.spill_stores,
-            u.spill_loads
+            "{:<48} {:>5} {:>6} {:>6}/{:<6}",
+            label, u.registers, u.stack, u.spill_stores, u.spill_loads
         )
     };
     for g in &gauss {
-        row(&g.name, &usage[&g.name]);
+        row(
+            &format!("Gaussian Sum D=3 Dv=2 {}", g.dtype),
+            &usage[&g.name],
+        );
     }
     let mut by_regs: Vec<(&String, &Usage)> = usage
         .iter()
@@ -378,7 +378,7 @@ fn emitted_kernels_compile_with_nvrtc_and_ptxas() {
     by_regs.sort_by_key(|(_, u)| std::cmp::Reverse(u.registers));
     println!("-- most registers:");
     for (n, u) in by_regs.iter().take(5) {
-        row(n, u);
+        row(label_of(n), u);
     }
     let spilling: Vec<_> = by_regs
         .iter()
@@ -386,7 +386,7 @@ fn emitted_kernels_compile_with_nvrtc_and_ptxas() {
         .collect();
     println!("-- {} kernels spill:", spilling.len());
     for (n, u) in &spilling {
-        row(n, u);
+        row(label_of(n), u);
     }
     for g in &gauss {
         let u = usage[&g.name];

@@ -110,6 +110,13 @@ pub fn validate<T: Real>(
         .find(|(v, _)| v.cat == out_cat)
         .map_or(1, |(_, a)| a.nrows());
     let b = &args[slot];
+    if b.ncols() != sig.vars[slot].dim {
+        return Err(Error::Shape {
+            arg: sig.vars[slot].name.to_string(),
+            expected: format!("{} columns", sig.vars[slot].dim),
+            got: format!("{} columns", b.ncols()),
+        });
+    }
     if b.nrows() != rows {
         return Err(Error::Shape {
             arg: sig.vars[slot].name.to_string(),

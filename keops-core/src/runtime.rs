@@ -1,6 +1,6 @@
 //! Formulas given as strings at run time: no compiler needed, the tile interpreter runs them.
 
-use keops_ir::{Alias, Kernel, Reduction};
+use keops_ir::{Alias, FormulaError, Kernel, Reduction};
 use ndarray::{Array2, ArrayView2};
 
 use std::ops::ControlFlow;
@@ -27,6 +27,8 @@ pub struct Genred {
     formula: String,
     aliases: Vec<Alias>,
     interp: Interpreter,
+    /// `SumSoftMaxWeight` before `with_formula2`: the error every call returns.
+    missing_weights: Option<FormulaError>,
 }
 
 impl Genred {
@@ -42,8 +44,18 @@ impl Genred {
             .iter()
             .map(|a| Alias::parse(a))
             .collect::<Result<Vec<_>, _>>()?;
-        let kernel = Kernel::build(formula, None, &aliases, reduction, axis)?;
+        let mut missing_weights = None;
+        let kernel = if reduction == Reduction::SumSoftMaxWeight {
+            // The weights come with `with_formula2`: check the formula now (as the exponent of a
+            // LogSumExp: a scalar) and refuse calls until then.
+            let k = Kernel::build(formula, None, &aliases, Reduction::LogSumExp, axis)?;
+            missing_weights = Kernel::build(formula, None, &aliases, reduction, axis).err();
+            k
+        } else {
+            Kernel::build(formula, None, &aliases, reduction, axis)?
+        };
         Ok(Genred {
+            missing_weights,
             formula: formula.to_string(),
             aliases,
             interp: Interpreter::new(kernel),
@@ -53,15 +65,21 @@ impl Genred {
     /// Adds the weight formula of `LogSumExp` / `SumSoftMaxWeight`.
     pub fn with_formula2(self, formula2: &str) -> Result<Genred, Error> {
         let k = self.interp.kernel();
+        let reduction = if self.missing_weights.is_some() {
+            Reduction::SumSoftMaxWeight
+        } else {
+            k.reduction
+        };
         let kernel = Kernel::build(
             &self.formula,
             Some(formula2),
             &self.aliases,
-            k.reduction,
+            reduction,
             k.axis,
         )?;
         Ok(Genred {
             interp: Interpreter::new(kernel),
+            missing_weights: None,
             ..self
         })
     }
@@ -77,6 +95,9 @@ impl Genred {
         opts: &Options<'_>,
         args: &[ArrayView2<'_, T>],
     ) -> Result<RawOutput<T>, Error> {
+        if let Some(e) = &self.missing_weights {
+            return Err(Error::Formula(e.clone()));
+        }
         let k = self.interp.kernel();
         let vars: Vec<VarSpec<'_>> =
             k.ir.vars
@@ -117,9 +138,17 @@ impl Genred {
         opts: &Options<'_>,
         args: &[ArrayView2<'_, T>],
     ) -> Result<Array2<T>, Error> {
-        self.call_raw(opts, args)?
-            .values
-            .ok_or_else(|| self.wrong_kind("call_indices"))
+        match self.call_raw(opts, args)? {
+            RawOutput {
+                values: Some(v),
+                indices: None,
+            } => Ok(v),
+            RawOutput {
+                values: Some(_),
+                indices: Some(_),
+            } => Err(self.wrong_kind("call_values_indices")),
+            _ => Err(self.wrong_kind("call_indices")),
+        }
     }
 
     /// The indices of an Arg-type reduction.

@@ -85,7 +85,7 @@ fn generated_types_reject_wrong_shapes() {
         "Gauss1, columns of x",
     );
     shape(
-        Gauss1.call(&x, &y, &b.slice(s![.., ..1])),
+        Gauss1.call(&x, &y, b.slice(s![.., ..1])),
         "a",
         "Gauss1, columns of a",
     );
@@ -354,7 +354,7 @@ fn gpu_backend_without_cuda_is_no_gpu() {
         .solver()
         .alpha(0.1)
         .options(&gpu)
-        .solve(&x, &x, &a.slice(s![..9, ..]));
+        .solve(&x, &x, a.slice(s![..9, ..]));
     assert!(matches!(r, Err(Error::NoGpu(_))), "solver: {r:?}");
     // Cpu and Auto run (and agree)
     let cpu = Gauss1
@@ -443,7 +443,7 @@ fn invalid_options_are_rejected() {
         .solver()
         .alpha(0.1)
         .options(&Options::new().threads(0))
-        .solve(&x, &x, &a.slice(s![..9, ..]));
+        .solve(&x, &x, a.slice(s![..9, ..]));
     invalid(r, "solver, threads(0)");
 }
 

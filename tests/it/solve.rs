@@ -1,4 +1,4 @@
-//! Kernel solves: the seed case against the dense Cholesky solution and pykeops' KernelSolve output, the
+//! Kernel solves: the seed case against the dense Cholesky solution and pykeops' `KernelSolve` output, the
 //! run-time `KernelSolve` against the generated type, and every failure mode with its exact status or
 //! error and a bounded number of iterations.
 
@@ -61,6 +61,7 @@ fn seed_solver_matches_dense_cholesky() {
     assert!(rep.matvecs >= rep.iterations(), "{rep}");
     // κ ≈ 1.8e3 at N = 1000: a relative residual of 1e-9 bounds the error by ~2e-6 (observed far less)
     let e = rel_fro(&sol.a, &a_direct);
+    eprintln!("seed solver(): {e:.2e} from the dense solution\n{rep}");
     assert!(
         e < 1e-6,
         "relative Frobenius error against the dense Cholesky solution: {e:e}\n{rep}"
@@ -73,6 +74,7 @@ fn seed_call_matches_pykeops() {
     let a_keops = read_npy("seed-N1000/a_keops.npy");
     let a = ExpSolve.call(&x, &x, &b, 0.1, 1e-6).unwrap();
     let e = rel_fro(&a, &a_keops);
+    eprintln!("seed call(): {e:.2e} from pykeops' solution");
     assert!(
         e < 1e-5,
         "relative Frobenius error against pykeops' KernelSolve: {e:e}"
@@ -136,7 +138,7 @@ fn runtime_kernel_solve_matches_the_generated_type() {
     let e = rel_fro(&to_f64(&rt.a), &to_f64(&gen_.a));
     assert!(e < 1e-3, "f32 solver(): runtime vs generated: {e:e}");
     let e = rel_fro(&to_f64(&gen_.a), &gen_solve_f64(&x, &b));
-    assert!(e < 1e-2, "f32 solver() vs f64: {e:e}");
+    assert!(e < 1e-3, "f32 solver() vs f64: {e:e}");
 }
 
 fn gen_solve_f64(x: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
@@ -324,7 +326,15 @@ fn shape_mismatch_is_rejected() {
         "a",
         "call, b rows",
     );
-    // (b with the wrong number of columns: see `b_with_wrong_columns_is_a_shape_error`)
+    for cols in [1, 3] {
+        let bc = Array2::<f64>::ones((60, cols));
+        shape(
+            ExpSolve.call(&x, &x, &bc, 0.1, 1e-6).map(drop),
+            "a",
+            &format!("call, b with {cols} columns"),
+        );
+    }
+    // (solver() with b of the wrong width: see `solver_with_b_of_wrong_width_is_a_shape_error`)
     let x2 = x.slice(s![.., ..2]);
     shape(
         ExpSolve.solver().alpha(0.1).solve(x2, &x, &b).map(drop),
@@ -366,26 +376,13 @@ fn shape_mismatch_is_rejected() {
 }
 
 #[test]
-#[ignore = "BUG: a right-hand side with more columns than the solved variable (b: 60×3 for a = Vj(2)) \
-            panics in keops-core/src/solve/cg.rs (Run::apply, `v.column_mut(j)`: collapse_axis index 2 \
-            out of bounds) instead of returning Error::Shape; kernel_solve::validate checks only b's rows"]
-fn b_with_wrong_columns_is_a_shape_error() {
+fn solver_with_b_of_wrong_width_is_a_shape_error() {
     let (x, _) = seed_head(60);
     for cols in [1, 3] {
         let b = Array2::<f64>::ones((60, cols));
-        for (what, r) in [
-            (
-                "solver",
-                ExpSolve.solver().alpha(0.1).solve(&x, &x, &b).map(drop),
-            ),
-            ("call", ExpSolve.call(&x, &x, &b, 0.1, 1e-6).map(drop)),
-        ] {
-            match r {
-                Err(Error::Shape { arg, .. }) => assert_eq!(arg, "a", "{what}, {cols} columns"),
-                other => {
-                    panic!("{what}, b with {cols} columns: expected Error::Shape, got {other:?}")
-                }
-            }
+        match ExpSolve.solver().alpha(0.1).solve(&x, &x, &b) {
+            Err(Error::Shape { arg, .. }) => assert_eq!(arg, "a", "{cols} columns"),
+            other => panic!("b with {cols} columns: expected Error::Shape, got {other:?}"),
         }
     }
 }
@@ -575,6 +572,7 @@ fn f32_with_an_infeasible_tolerance_never_converges() {
         .max_iter(400)
         .solve(&x32, &x32, &b32)
         .unwrap();
+    eprintln!("f32, rtol 1e-12:\n{}", sol.report);
     for c in &sol.report.columns {
         assert!(
             matches!(
@@ -600,25 +598,4 @@ fn f32_with_an_infeasible_tolerance_never_converges() {
             .solve(&x32, &x32, &b32),
         Err(Error::Solve(_))
     ));
-}
-
-#[test]
-fn zz_probe() {
-    let (x, _) = seed_head(60);
-    for cols in [1, 3] {
-        let b = Array2::<f64>::ones((60, cols));
-        let r1 = std::panic::catch_unwind(|| {
-            ExpSolve
-                .solver()
-                .alpha(0.1)
-                .solve(&x, &x, &b)
-                .map(|s| s.a.dim())
-        });
-        let r2 = std::panic::catch_unwind(|| ExpSolve.call(&x, &x, &b, 0.1, 1e-6).map(|a| a.dim()));
-        eprintln!(
-            "PROBE cols {cols}: solver {:?} call {:?}",
-            r1.map_err(|_| "panic"),
-            r2.map_err(|_| "panic")
-        );
-    }
 }

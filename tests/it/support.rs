@@ -387,6 +387,9 @@ pub fn expects_shape_error(k: &Kernel, inputs: &[Array2<f64>]) -> bool {
     k.reduction.has_indices() && nred < k.reduction.k().unwrap_or(1)
 }
 
+/// A back end under test: options and argument arrays in, any reduction's output back.
+pub type RunFn<'a, T> = &'a dyn Fn(&Options<'_>, &[Array2<T>]) -> Result<Out<T>, Error>;
+
 /// Runs `run` (a back end in dtype `T`) on `inputs` with every option set of `opts` and checks each
 /// result against the reference on the `T`-rounded inputs with `rtol`.
 pub fn check_backend<T: Real>(
@@ -395,7 +398,7 @@ pub fn check_backend<T: Real>(
     inputs: &[Array2<f64>],
     opts: &[(String, Options<'static>)],
     rtol: f64,
-    run: &dyn Fn(&Options<'_>, &[Array2<T>]) -> Result<Out<T>, Error>,
+    run: RunFn<'_, T>,
 ) {
     let args: Vec<Array2<T>> = inputs.iter().map(to_t::<T>).collect();
     let seen: Vec<Array2<f64>> = inputs.iter().map(rounded::<T>).collect();
